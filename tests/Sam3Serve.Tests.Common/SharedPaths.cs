@@ -16,13 +16,17 @@ public static class SharedPaths
 
     private static string FindShared()
     {
-        // Walk up from the test binary until a folder holds both the repository (.git or the solution) and ../shared.
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        // Walk up from the test binary, then from this source file (builds with --artifacts-path put the
+        // binaries elsewhere), until a folder has shared/testdata in it.
+        foreach (var start in new[] { AppContext.BaseDirectory, SourceDirectory() })
         {
-            var candidate = Path.Combine(dir.FullName, "shared");
-            if (Directory.Exists(Path.Combine(candidate, "testdata")))
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
-                return candidate;
+                var candidate = Path.Combine(dir.FullName, "shared");
+                if (Directory.Exists(Path.Combine(candidate, "testdata")))
+                {
+                    return candidate;
+                }
             }
         }
         var env = Environment.GetEnvironmentVariable("SAM3SERVE_SHARED_DIR");
@@ -32,4 +36,7 @@ public static class SharedPaths
         }
         throw new DirectoryNotFoundException("cannot find the shared/ folder beside the repository; set SAM3SERVE_SHARED_DIR");
     }
+
+    private static string SourceDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") =>
+        Path.GetDirectoryName(path) ?? "/";
 }

@@ -1,0 +1,114 @@
+using Sam3Serve.Contracts.Inference;
+using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Engine.Features;
+using Sam3Serve.Engine.Interactive;
+using Sam3Serve.Engine.Postprocessing;
+
+namespace Sam3Serve.Engine.Automatic;
+
+/// <summary>
+/// Automatic mask generation (spec §9, SAM 1 algorithm without crops): a points_per_side² grid, up to 64 points per
+/// decoder run in the object dimension (one per run when the file fixes that dimension), every candidate with
+/// predicted IoU above pred_iou_thresh and stability ≥ 0.95 kept, then box NMS at 0.7 by predicted IoU.
+/// Deviations from SAM 1, for speed: stability is computed on the low-resolution logits, and NMS runs on boxes
+/// taken from the low-resolution cells (exact pixel boxes are computed for the survivors only).
+/// </summary>
+internal sealed class AutomaticRunner
+{
+    public const int PointsPerBatch = 64;
+    public const float StabilityThreshold = 0.95f;
+    public const float StabilityOffset = 1f;
+    public const float BoxNmsThreshold = 0.7f;
+    // Candidates held before an intermediate NMS bounds memory (each holds one low-resolution logit map).
+    private const int PruneAbove = 512;
+
+    private readonly ImageEncoder _encoder;
+    private readonly TrackerDecoder _decoder;
+
+    public AutomaticRunner(ImageEncoder encoder, TrackerDecoder decoder)
+    {
+        _encoder = encoder;
+        _decoder = decoder;
+    }
+
+    public List<DetectedObject> Run(SegmentationRequest request, RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
+    {
+        var grid = AutomaticGrid.Points(request.PointsPerSide);
+        var batchSize = Math.Min(PointsPerBatch, _decoder.MaxObjects);
+        var candidates = new List<Candidate>();
+        ResizePlan? plan = null;
+        var features = _encoder.Encode(image, imageKey, clock, cancellationToken);
+        try
+        {
+            for (var start = 0; start < grid.Length; start += batchSize)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var count = Math.Min(batchSize, grid.Length - start);
+                var points = new float[count * 2];
+                var labels = new long[count];
+                for (var i = 0; i < count; i++)
+                {
+                    points[2 * i] = grid[start + i].X * _encoder.InputWidth;
+                    points[(2 * i) + 1] = grid[start + i].Y * _encoder.InputHeight;
+                    labels[i] = 1;
+                }
+                using var output = _decoder.Run(features, points, labels, count, 1, [], clock, cancellationToken);
+                var begin = System.Diagnostics.Stopwatch.GetTimestamp();
+                plan ??= new ResizePlan(output.MaskWidth, output.MaskHeight, image.Width, image.Height);
+                Collect(output, request.PredIouThresh, plan, candidates);
+                if (candidates.Count > PruneAbove)
+                {
+                    candidates = Suppress(candidates);
+                }
+                clock.Add(StageClock.Postprocess, System.Diagnostics.Stopwatch.GetElapsedTime(begin).TotalSeconds);
+            }
+        }
+        finally
+        {
+            features.Release();
+        }
+        return clock.Measure(StageClock.Postprocess, () =>
+        {
+            var kept = Suppress(candidates);
+            if (request.MaxMasks > 0 && kept.Count > request.MaxMasks)
+            {
+                kept = kept.Take(request.MaxMasks).ToList();
+            }
+            return kept.Select(c => new DetectedObject { Score = c.Iou, Box = c.Mask.ComputeBox(), Mask = c.Mask }).ToList();
+        });
+    }
+
+    private static void Collect(TrackerOutput output, float predIouThresh, ResizePlan plan, List<Candidate> candidates)
+    {
+        for (var o = 0; o < output.Objects; o++)
+        {
+            for (var k = 0; k < output.Candidates; k++)
+            {
+                var iou = output.IouScores[(o * output.Candidates) + k];
+                if (!(iou > predIouThresh))
+                {
+                    continue;
+                }
+                var logits = output.Logits(o, k);
+                if (StabilityScore.Compute(logits, 0f, StabilityOffset) < StabilityThreshold)
+                {
+                    continue;
+                }
+                var mask = new LogitMask(logits, plan);
+                if (mask.ApproximateBox() is { } box)
+                {
+                    candidates.Add(new Candidate(mask, iou, box));
+                }
+            }
+        }
+    }
+
+    /// <summary>Box NMS by predicted IoU; the result is ordered by score, highest first.</summary>
+    private static List<Candidate> Suppress(List<Candidate> candidates)
+    {
+        var kept = BoxNms.Apply(candidates.Select(c => c.Box).ToList(), candidates.Select(c => c.Iou).ToList(), BoxNmsThreshold);
+        return kept.Select(i => candidates[i]).ToList();
+    }
+
+    private sealed record Candidate(LogitMask Mask, float Iou, float[] Box);
+}

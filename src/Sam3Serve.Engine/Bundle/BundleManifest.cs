@@ -1,0 +1,47 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Sam3Serve.Engine.Bundle;
+
+/// <summary>The bundle's manifest.json: which variant it holds, whether it is the test fixture, and its files.</summary>
+public sealed record BundleManifest
+{
+    /// <summary>Variant name ("fp32", "q8", "fixture", ...).</summary>
+    [JsonPropertyName("variant")]
+    public string? Variant { get; init; }
+
+    /// <summary>True for the generated test fixture (not a real model).</summary>
+    [JsonPropertyName("fixture")]
+    public bool Fixture { get; init; }
+
+    /// <summary>Installed files with sizes and hashes.</summary>
+    [JsonPropertyName("files")]
+    public IReadOnlyList<BundleManifestFile> Files { get; init; } = [];
+
+    /// <summary>Reads manifest.json from <paramref name="dir"/>, or null if there is none.</summary>
+    public static BundleManifest? TryRead(string dir)
+    {
+        var path = Path.Combine(dir, BundleFiles.Manifest);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<BundleManifest>(File.ReadAllText(path));
+        }
+        catch (JsonException ex)
+        {
+            throw new InvalidDataException($"{path} is not a valid manifest: {ex.Message}", ex);
+        }
+    }
+}
+
+/// <summary>One file of the manifest.</summary>
+/// <param name="Name">File name inside the bundle folder.</param>
+/// <param name="Size">Bytes.</param>
+/// <param name="Sha256">Lower-case hex digest.</param>
+public sealed record BundleManifestFile(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("sha256")] string Sha256);

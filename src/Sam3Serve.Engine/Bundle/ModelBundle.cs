@@ -1,0 +1,223 @@
+namespace Sam3Serve.Engine.Bundle;
+
+/// <summary>Which concept-path export a bundle holds.</summary>
+public enum ConceptLayout
+{
+    /// <summary>3 files: vision encoder, text encoder, geo-encoder-mask-decoder (spec §3).</summary>
+    V2,
+    /// <summary>4 files: vision encoder, text encoder, geometry encoder, decoder on prompt features (spec §4).</summary>
+    V1,
+}
+
+/// <summary>The concept (PCS) files of a bundle.</summary>
+/// <param name="Layout">v2 or v1 export.</param>
+/// <param name="VisionEncoder">Path of the detector vision encoder.</param>
+/// <param name="TextEncoder">Path of the text encoder.</param>
+/// <param name="Decoder">Path of the decoder (v2: geo-encoder-mask-decoder; v1: decoder on prompt features).</param>
+/// <param name="GeometryEncoder">v1 only: path of the geometry encoder.</param>
+public sealed record ConceptFiles(ConceptLayout Layout, string VisionEncoder, string TextEncoder, string Decoder, string? GeometryEncoder);
+
+/// <summary>The interactive/automatic (tracker) files of a bundle.</summary>
+/// <param name="VisionEncoder">Path of the tracker vision encoder.</param>
+/// <param name="Decoder">Path of the prompt-encoder + mask-decoder.</param>
+public sealed record TrackerFiles(string VisionEncoder, string Decoder);
+
+/// <summary>
+/// A model folder resolved to concrete files: the concept set (v2 or v1, told apart by the decoder's input names),
+/// the tracker set and the vocabulary. Either set may be absent; <see cref="Missing"/> says what a mode lacks.
+/// </summary>
+public sealed class ModelBundle
+{
+    private static readonly string[] V2DecoderInputs = ["text_features", "text_mask", "input_boxes", "input_boxes_labels"];
+    private static readonly string[] V1DecoderInputs = ["prompt_features", "prompt_mask"];
+
+    private ModelBundle(string directory, string variant, ConceptFiles? concept, TrackerFiles? tracker, string vocabulary, BundleManifest? manifest, IReadOnlyList<string> missing)
+    {
+        Directory = directory;
+        Variant = variant;
+        Concept = concept;
+        Tracker = tracker;
+        Vocabulary = vocabulary;
+        Manifest = manifest;
+        Missing = missing;
+    }
+
+    /// <summary>The bundle folder.</summary>
+    public string Directory { get; }
+    /// <summary>The variant whose files were chosen ("fp32" for plain names).</summary>
+    public string Variant { get; }
+    /// <summary>Concept files, or null when the set is incomplete.</summary>
+    public ConceptFiles? Concept { get; }
+    /// <summary>Tracker files, or null when the set is incomplete.</summary>
+    public TrackerFiles? Tracker { get; }
+    /// <summary>Path of the CLIP merges file.</summary>
+    public string Vocabulary { get; }
+    /// <summary>manifest.json, if present.</summary>
+    public BundleManifest? Manifest { get; }
+    /// <summary>True when the manifest marks the bundle as the generated test fixture.</summary>
+    public bool IsFixture => Manifest?.Fixture == true;
+    /// <summary>Human-readable notes on what is missing (empty when the bundle is complete).</summary>
+    public IReadOnlyList<string> Missing { get; }
+
+    /// <summary>
+    /// Resolves <paramref name="dir"/>. <paramref name="variant"/> null picks the plain (fp32) names when a complete
+    /// concept set has them, else the first variant with a complete concept set. Throws when no mode is usable.
+    /// </summary>
+    public static ModelBundle Open(string dir, string? variant)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(dir);
+        if (!System.IO.Directory.Exists(dir))
+        {
+            throw new DirectoryNotFoundException($"model folder not found: {dir} (run 'sam3serve models pull' or 'sam3serve models fixture')");
+        }
+        var manifest = BundleManifest.TryRead(dir);
+        var candidates = variant is null ? DiscoverVariants(dir) : [NormaliseVariant(variant)];
+
+        var missing = new List<string>();
+        ConceptFiles? concept = null;
+        var chosen = candidates[0];
+        foreach (var candidate in candidates)
+        {
+            var notes = new List<string>();
+            concept = FindConcept(dir, candidate, notes);
+            if (concept is not null)
+            {
+                chosen = candidate;
+                break;
+            }
+            if (candidate == candidates[0])
+            {
+                missing.AddRange(notes);
+            }
+        }
+
+        var tracker = FindTracker(dir, chosen, variant is null, missing);
+        var vocabulary = Path.Combine(dir, BundleFiles.Vocabulary);
+        if (!File.Exists(vocabulary))
+        {
+            missing.Add($"vocabulary {BundleFiles.Vocabulary}");
+            if (concept is not null)
+            {
+                throw new FileNotFoundException($"model folder {dir}: the concept files are there but the text vocabulary {BundleFiles.Vocabulary} is missing", vocabulary);
+            }
+        }
+        if (concept is null && tracker is null)
+        {
+            throw new FileNotFoundException(
+                $"model folder {dir} has no usable model (variant {(variant ?? "auto: " + string.Join(", ", candidates))}); missing: {string.Join("; ", missing)}");
+        }
+        return new ModelBundle(dir, chosen, concept, tracker, vocabulary, manifest, missing);
+    }
+
+    private static string NormaliseVariant(string variant) => variant is "" or "fp32" ? "fp32" : variant;
+
+    private static List<string> DiscoverVariants(string dir)
+    {
+        var stem = Path.GetFileNameWithoutExtension(BundleFiles.VisionEncoder);
+        var variants = new List<string> { "fp32" };
+        foreach (var file in System.IO.Directory.EnumerateFiles(dir, stem + "-*.onnx").Order(StringComparer.Ordinal))
+        {
+            var name = Path.GetFileNameWithoutExtension(file);
+            variants.Add(name[(stem.Length + 1)..]);
+        }
+        return variants;
+    }
+
+    private static string VariantPath(string dir, string baseName, string variant) => Path.Combine(dir, BundleFiles.ForVariant(baseName, variant));
+
+    private static ConceptFiles? FindConcept(string dir, string variant, List<string> missing)
+    {
+        var vision = VariantPath(dir, BundleFiles.VisionEncoder, variant);
+        var text = VariantPath(dir, BundleFiles.TextEncoder, variant);
+        var complete = true;
+        foreach (var path in new[] { vision, text })
+        {
+            if (!File.Exists(path))
+            {
+                missing.Add($"concept: {Path.GetFileName(path)}");
+                complete = false;
+            }
+        }
+
+        // usls's export_v2.py writes the v2 decoder as decoder.onnx, so both names are checked by their inputs.
+        string? v2 = null;
+        string? v1 = null;
+        foreach (var baseName in new[] { BundleFiles.GeoEncoderMaskDecoder, BundleFiles.DecoderV1 })
+        {
+            var path = VariantPath(dir, baseName, variant);
+            if (!File.Exists(path))
+            {
+                continue;
+            }
+            var inputs = OnnxInputNames.Read(path);
+            if (V2DecoderInputs.All(inputs.Contains))
+            {
+                v2 ??= path;
+            }
+            else if (V1DecoderInputs.All(inputs.Contains))
+            {
+                v1 ??= path;
+            }
+            else
+            {
+                missing.Add($"concept: {Path.GetFileName(path)} has inputs [{string.Join(", ", inputs)}], neither a v2 nor a v1 SAM 3 decoder");
+            }
+        }
+        var geometry = VariantPath(dir, BundleFiles.GeometryEncoderV1, variant);
+        if (v2 is null && v1 is not null && !File.Exists(geometry))
+        {
+            missing.Add($"concept (v1 layout): {Path.GetFileName(geometry)}");
+            v1 = null;
+        }
+        if (v2 is null && v1 is null)
+        {
+            missing.Add($"concept: {BundleFiles.ForVariant(BundleFiles.GeoEncoderMaskDecoder, variant)} (v2) or {BundleFiles.ForVariant(BundleFiles.DecoderV1, variant)} + {BundleFiles.ForVariant(BundleFiles.GeometryEncoderV1, variant)} (v1)");
+            complete = false;
+        }
+        if (!complete)
+        {
+            return null;
+        }
+        return v2 is not null
+            ? new ConceptFiles(ConceptLayout.V2, vision, text, v2, null)
+            : new ConceptFiles(ConceptLayout.V1, vision, text, v1!, geometry);
+    }
+
+    private static TrackerFiles? FindTracker(string dir, string variant, bool anyVariant, List<string> missing)
+    {
+        // Tracker files are often published in fewer precisions than the concept files; in auto mode take any.
+        var variants = new List<string> { variant };
+        if (anyVariant)
+        {
+            variants.AddRange(DiscoverTrackerVariants(dir).Where(v => v != variant));
+        }
+        foreach (var v in variants)
+        {
+            var vision = VariantPath(dir, BundleFiles.TrackerVisionEncoder, v);
+            var decoder = VariantPath(dir, BundleFiles.TrackerDecoder, v);
+            if (File.Exists(vision) && File.Exists(decoder))
+            {
+                return new TrackerFiles(vision, decoder);
+            }
+        }
+        foreach (var baseName in new[] { BundleFiles.TrackerVisionEncoder, BundleFiles.TrackerDecoder })
+        {
+            var path = VariantPath(dir, baseName, variant);
+            if (!File.Exists(path))
+            {
+                missing.Add($"tracker: {Path.GetFileName(path)}");
+            }
+        }
+        return null;
+    }
+
+    private static IEnumerable<string> DiscoverTrackerVariants(string dir)
+    {
+        var stem = Path.GetFileNameWithoutExtension(BundleFiles.TrackerDecoder);
+        yield return "fp32";
+        foreach (var file in System.IO.Directory.EnumerateFiles(dir, stem + "-*.onnx").Order(StringComparer.Ordinal))
+        {
+            yield return Path.GetFileNameWithoutExtension(file)[(stem.Length + 1)..];
+        }
+    }
+}

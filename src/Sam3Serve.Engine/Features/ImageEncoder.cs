@@ -1,0 +1,79 @@
+using System.Buffers;
+using Microsoft.ML.OnnxRuntime;
+using Sam3Serve.Contracts.Inference;
+using Sam3Serve.Engine.Caching;
+using Sam3Serve.Engine.Onnx;
+using Sam3Serve.Engine.Preprocessing;
+
+namespace Sam3Serve.Engine.Features;
+
+/// <summary>
+/// One vision encoder (detector or tracker) behind the image-feature cache: stretch + normalise into the input size
+/// the file declares, run, keep the outputs (on the GPU when the provider is one).
+/// </summary>
+internal sealed class ImageEncoder
+{
+    /// <summary>Input side used when the file's spatial dimensions are dynamic (spec §3).</summary>
+    public const int DefaultInputSize = 1008;
+
+    private readonly OnnxModel _model;
+    private readonly ByteLruCache<string> _cache;
+    private readonly string _keyPrefix;
+    private readonly Action _onRun;
+    private readonly Action _onHit;
+
+    public ImageEncoder(OnnxModel model, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit)
+    {
+        _model = model;
+        _cache = cache;
+        _keyPrefix = keyPrefix;
+        _onRun = onRun;
+        _onHit = onHit;
+        if (model.Inputs.Count != 1 || model.Inputs[0].Rank != 4)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(model.FilePath)}: expected one NCHW image input, found {string.Join(", ", model.Inputs)}");
+        }
+        var input = model.Inputs[0];
+        InputHeight = input.IsStatic(2) ? (int)input.Dim(2) : DefaultInputSize;
+        InputWidth = input.IsStatic(3) ? (int)input.Dim(3) : DefaultInputSize;
+    }
+
+    /// <summary>Input width in pixels, from the file's metadata.</summary>
+    public int InputWidth { get; }
+
+    /// <summary>Input height in pixels, from the file's metadata.</summary>
+    public int InputHeight { get; }
+
+    /// <summary>The session.</summary>
+    public OnnxModel Model => _model;
+
+    /// <summary>Returns the features of <paramref name="image"/> with a reference the caller must release.</summary>
+    public FeatureSet Encode(RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
+    {
+        var key = _keyPrefix + imageKey;
+        if (_cache.TryGet(key, out var cached))
+        {
+            _onHit();
+            return cached!;
+        }
+
+        var count = 3 * InputWidth * InputHeight;
+        var buffer = ArrayPool<float>.Shared.Rent(count);
+        try
+        {
+            clock.Measure(StageClock.Preprocess, () => ImagePreprocessor.ToNchw(image, InputWidth, InputHeight, buffer.AsSpan(0, count)));
+            using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, count), [1, 3, InputHeight, InputWidth]);
+            var inputs = new Dictionary<string, ModelInput> { [_model.Inputs[0].Name] = ModelInput.FromValue(pixels) };
+            using var outputs = clock.Measure(StageClock.Encoder, () => _model.Run(inputs, keepOnDevice: true, cancellationToken: cancellationToken));
+            _onRun();
+            var values = outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal);
+            var features = new FeatureSet(values);
+            _cache.Add(key, features);
+            return features;
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
+    }
+}

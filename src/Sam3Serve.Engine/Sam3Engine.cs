@@ -1,0 +1,210 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Sam3Serve.Contracts.Inference;
+using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Engine.Automatic;
+using Sam3Serve.Engine.Bundle;
+using Sam3Serve.Engine.Caching;
+using Sam3Serve.Engine.Concept;
+using Sam3Serve.Engine.Features;
+using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Engine.Interactive;
+using Sam3Serve.Engine.Onnx;
+using Sam3Serve.Engine.Postprocessing;
+using Sam3Serve.Engine.Text;
+
+namespace Sam3Serve.Engine;
+
+/// <summary>
+/// SAM 3 on ONNX Runtime: concept (text / box exemplars), interactive (points / boxes) and automatic modes over
+/// one model bundle. Thread-safe once initialised; image and text features are cached in byte-bounded LRUs.
+/// </summary>
+public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
+{
+    private readonly EngineOptions _options;
+    private readonly ILogger<Sam3Engine> _logger;
+    private readonly ByteLruCache<string> _imageCache;
+    private readonly ByteLruCache<string> _textCache;
+    private readonly List<OnnxModel> _models = [];
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private ConceptRunner? _concept;
+    private InteractiveRunner? _interactive;
+    private AutomaticRunner? _automatic;
+    private volatile bool _ready;
+
+    /// <summary>Creates an engine; nothing is loaded until <see cref="InitializeAsync"/>.</summary>
+    public Sam3Engine(EngineOptions options, ILogger<Sam3Engine>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _logger = logger ?? NullLogger<Sam3Engine>.Instance;
+        _imageCache = new ByteLruCache<string>(options.ImageCacheBytes);
+        _textCache = new ByteLruCache<string>(options.TextCacheBytes);
+    }
+
+    /// <inheritdoc />
+    public bool IsReady => _ready;
+
+    /// <summary>Model runs and cache hits since warm-up.</summary>
+    public EngineCounters Counters { get; } = new();
+
+    /// <summary>The resolved bundle (after initialisation).</summary>
+    public ModelBundle? Bundle { get; private set; }
+
+    /// <summary>Encoder input size of the concept path (width, height), read from the file; null without concept files.</summary>
+    public (int Width, int Height)? ConceptInputSize { get; private set; }
+
+    /// <summary>Encoder input size of the tracker path (width, height), read from the file; null without tracker files.</summary>
+    public (int Width, int Height)? TrackerInputSize { get; private set; }
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_ready)
+            {
+                return;
+            }
+            await Task.Run(() => Load(cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (_options.WarmUp)
+            {
+                await Task.Run(() => WarmUp(cancellationToken), cancellationToken).ConfigureAwait(false);
+            }
+            _imageCache.Clear();
+            _textCache.Clear();
+            Counters.Reset();
+            _ready = true;
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(image);
+        if (!_ready)
+        {
+            throw new InvalidOperationException("the engine is not initialised");
+        }
+        return ValueTask.FromResult(Segment(request, image, cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _ready = false;
+        _imageCache.Dispose();
+        _textCache.Dispose();
+        foreach (var model in _models)
+        {
+            model.Dispose();
+        }
+        _models.Clear();
+        _initLock.Dispose();
+    }
+
+    private SegmentationResult Segment(SegmentationRequest request, RgbImage image, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var clock = new StageClock();
+        var key = clock.Measure(StageClock.Preprocess, () => ImageKey.For(image, request.ImageId));
+        var objects = request.Mode switch
+        {
+            SegmentationMode.Concept => Require(_concept, "concept").Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Interactive => Require(_interactive, "interactive").Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Automatic => Require(_automatic, "automatic").Run(request, image, key, clock, cancellationToken),
+            _ => throw new ArgumentOutOfRangeException(nameof(request), request.Mode, "unknown mode"),
+        };
+        var capped = ScoreMath.TopInOrder(objects.Select(o => o.Score).ToList(), request.MaxMasks).Select(i => objects[i]).ToList();
+        return new SegmentationResult
+        {
+            Objects = capped,
+            StageSeconds = new Dictionary<string, double>(clock.Seconds),
+            InferenceSeconds = clock.ModelSeconds,
+        };
+    }
+
+    private T Require<T>(T? runner, string mode)
+        where T : class =>
+        runner ?? throw new InvalidOperationException(
+            $"the model bundle in {Bundle?.Directory} cannot run {mode} mode; missing: {string.Join("; ", Bundle?.Missing ?? [])}");
+
+    private void Load(CancellationToken cancellationToken)
+    {
+        var bundle = ModelBundle.Open(_options.ModelDir, _options.Variant);
+        Bundle = bundle;
+        if (bundle.IsFixture)
+        {
+            LogFixture(bundle.Directory);
+        }
+        LogBundle(bundle.Directory, bundle.Variant, bundle.Concept?.Layout.ToString() ?? "none", bundle.Tracker is not null, _options.ExecutionProvider);
+        var gpu = SessionOptionsFactory.IsGpu(_options.ExecutionProvider);
+
+        if (bundle.Concept is { } concept)
+        {
+            var vision = LoadModel(concept.VisionEncoder, cancellationToken);
+            var text = LoadModel(concept.TextEncoder, cancellationToken);
+            var decoder = LoadModel(concept.Decoder, cancellationToken);
+            var geometry = concept.GeometryEncoder is { } g ? LoadModel(g, cancellationToken) : null;
+            var tokenizer = ClipTokenizer.FromMergesFile(bundle.Vocabulary);
+            var imageEncoder = new ImageEncoder(vision, _imageCache, "det:", Counters.VisionEncoderRan, Counters.ImageCacheHit);
+            // v1 concatenates text and geometry tokens on the host, so its text features stay there.
+            var textEncoder = new TextFeatureEncoder(text, tokenizer, _textCache, Counters, keepOnDevice: gpu && concept.Layout == ConceptLayout.V2);
+            _concept = new ConceptRunner(concept.Layout, imageEncoder, textEncoder, decoder, geometry, Counters);
+            ConceptInputSize = (imageEncoder.InputWidth, imageEncoder.InputHeight);
+        }
+        if (bundle.Tracker is { } tracker)
+        {
+            var vision = LoadModel(tracker.VisionEncoder, cancellationToken);
+            var decoderModel = LoadModel(tracker.Decoder, cancellationToken);
+            var encoder = new ImageEncoder(vision, _imageCache, "trk:", Counters.TrackerEncoderRan, Counters.ImageCacheHit);
+            var decoder = new TrackerDecoder(decoderModel, Counters);
+            _interactive = new InteractiveRunner(encoder, decoder);
+            _automatic = new AutomaticRunner(encoder, decoder);
+            TrackerInputSize = (encoder.InputWidth, encoder.InputHeight);
+        }
+    }
+
+    private OnnxModel LoadModel(string path, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var model = OnnxModel.Load(path, _options);
+        _models.Add(model);
+        if (model.DocString.Contains(FixtureBundle.DocString, StringComparison.Ordinal) && Bundle is { IsFixture: false })
+        {
+            LogFixture(path);
+        }
+        LogModel(Path.GetFileName(path), string.Join(", ", model.Inputs), string.Join(", ", model.Outputs));
+        return model;
+    }
+
+    private void WarmUp(CancellationToken cancellationToken)
+    {
+        var pixels = new byte[64 * 48 * 3];
+        Array.Fill(pixels, (byte)128);
+        var image = new RgbImage(64, 48, pixels);
+        var clock = new StageClock();
+        var key = ImageKey.For(image, null);
+        _concept?.Run(new SegmentationRequest { Mode = SegmentationMode.Concept, TextPrompts = [ConceptRunner.VisualPrompt] }, image, key, clock, cancellationToken);
+        _interactive?.Run(new SegmentationRequest { Mode = SegmentationMode.Interactive, Points = [new PointPrompt(32, 24, 1)] }, image, key, clock, cancellationToken);
+        LogWarmUp(clock.ModelSeconds);
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Model bundle {Location} is the Sam3Serve TEST FIXTURE (colour-rule graphs), not SAM 3: results are synthetic")]
+    private partial void LogFixture(string location);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "Model bundle {Directory}: variant {Variant}, concept layout {Layout}, tracker {HasTracker}, provider {Provider}")]
+    private partial void LogBundle(string directory, string variant, string layout, bool hasTracker, string provider);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Loaded {File}: inputs {Inputs}; outputs {Outputs}")]
+    private partial void LogModel(string file, string inputs, string outputs);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Warm-up done in {Seconds:F3} s of model time")]
+    private partial void LogWarmUp(double seconds);
+}

@@ -1,0 +1,122 @@
+using Sam3Serve.Contracts.Inference;
+using SkiaSharp;
+
+namespace Sam3Serve.Imaging.Input;
+
+/// <summary>
+/// Decodes JPEG, PNG, WebP, BMP and GIF (first frame) into RGB24 with EXIF orientation applied. The pixel
+/// count is checked from the header before any pixel memory is taken (contract §6).
+/// </summary>
+public static class ImageDecoder
+{
+    /// <summary>
+    /// Reads only the header: format and size after EXIF orientation. Throws <see cref="ImageInputException"/>
+    /// Invalid for data that is not a supported image, TooLarge when width × height exceeds <paramref name="maxPixels"/>.
+    /// </summary>
+    public static ImageInfo Probe(byte[] data, long maxPixels)
+    {
+        using var codec = OpenCodec(data);
+        return CheckedInfo(codec, maxPixels);
+    }
+
+    /// <summary>
+    /// Decodes to packed RGB24, oriented as the EXIF tag says, converted to sRGB. Throws
+    /// <see cref="ImageInputException"/> Invalid for unsupported, corrupt or truncated data, TooLarge as <see cref="Probe"/>.
+    /// </summary>
+    public static RgbImage Decode(byte[] data, long maxPixels)
+    {
+        using var codec = OpenCodec(data);
+        var info = CheckedInfo(codec, maxPixels);
+        var stored = codec.Info;
+
+        // Premultiplied RGBA holds each colour already multiplied by its alpha, which is exactly the colour
+        // composited over black; dropping the alpha byte therefore gives "alpha over black".
+        using var srgb = SKColorSpace.CreateSrgb();
+        var decodeInfo = new SKImageInfo(stored.Width, stored.Height, SKColorType.Rgba8888, SKAlphaType.Premul, srgb);
+        using var bitmap = new SKBitmap();
+        if (!bitmap.TryAllocPixels(decodeInfo))
+        {
+            throw new ImageInputException(ImageErrorKind.TooLarge,
+                $"image of {stored.Width}x{stored.Height} pixels could not be given memory to decode");
+        }
+
+        var options = new SKCodecOptions(frameIndex: 0) { ZeroInitialized = SKZeroInitialized.No };
+        var result = codec.GetPixels(decodeInfo, bitmap.GetPixels(), bitmap.RowBytes, options);
+        switch (result)
+        {
+            case SKCodecResult.Success:
+                break;
+            case SKCodecResult.IncompleteInput:
+                throw new ImageInputException(ImageErrorKind.Invalid, "image data is truncated");
+            case SKCodecResult.ErrorInInput:
+            case SKCodecResult.InvalidInput:
+                throw new ImageInputException(ImageErrorKind.Invalid, $"image data is corrupt ({info.Format})");
+            default:
+                throw new ImageInputException(ImageErrorKind.Invalid, $"image could not be decoded ({info.Format}: {result})");
+        }
+
+        var pixels = new byte[(long)info.Width * info.Height * 3];
+        Orientation.CopyRgb(bitmap.GetPixelSpan(), stored.Width, stored.Height, bitmap.RowBytes, codec.EncodedOrigin, pixels);
+        return new RgbImage(info.Width, info.Height, pixels);
+    }
+
+    private static SKCodec OpenCodec(byte[] data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.Length == 0)
+        {
+            throw new ImageInputException(ImageErrorKind.Invalid, "image is empty");
+        }
+        var stream = new SKMemoryStream(data);
+        var codec = SKCodec.Create(stream, out var result);
+        if (codec is null)
+        {
+            stream.Dispose();
+            throw new ImageInputException(ImageErrorKind.Invalid, result == SKCodecResult.IncompleteInput
+                ? "image data is truncated"
+                : "image is not a supported image file (JPEG, PNG, WebP, BMP or GIF)");
+        }
+        if (FormatName(codec.EncodedFormat) is null)
+        {
+            var format = codec.EncodedFormat.ToString().ToLowerInvariant();
+            codec.Dispose();
+            throw new ImageInputException(ImageErrorKind.Invalid, $"image format '{format}' is not supported; use JPEG, PNG, WebP, BMP or GIF");
+        }
+        return codec;
+    }
+
+    private static ImageInfo CheckedInfo(SKCodec codec, long maxPixels)
+    {
+        var stored = codec.Info;
+        if (stored.Width <= 0 || stored.Height <= 0)
+        {
+            throw new ImageInputException(ImageErrorKind.Invalid, "image declares no pixels");
+        }
+        var pixels = (long)stored.Width * stored.Height;
+        if (pixels > maxPixels)
+        {
+            throw new ImageInputException(ImageErrorKind.TooLarge,
+                $"image declares {stored.Width}x{stored.Height} pixels, over the limit of {maxPixels}");
+        }
+        // The RGB output is one managed array and the decode buffer one native block, both int-indexed.
+        if (pixels * 4 > int.MaxValue)
+        {
+            throw new ImageInputException(ImageErrorKind.TooLarge,
+                $"image declares {stored.Width}x{stored.Height} pixels, more than this service can hold in one image");
+        }
+        var (width, height) = Orientation.SwapsAxes(codec.EncodedOrigin)
+            ? (stored.Height, stored.Width)
+            : (stored.Width, stored.Height);
+        return new ImageInfo(FormatName(codec.EncodedFormat)!, width, height);
+    }
+
+    private static string? FormatName(SKEncodedImageFormat format) => format switch
+    {
+        SKEncodedImageFormat.Jpeg => "jpeg",
+        SKEncodedImageFormat.Png => "png",
+        SKEncodedImageFormat.Webp => "webp",
+        SKEncodedImageFormat.Bmp => "bmp",
+        SKEncodedImageFormat.Gif => "gif",
+        _ => null,
+    };
+}

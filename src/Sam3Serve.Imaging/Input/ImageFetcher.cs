@@ -1,0 +1,247 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Sam3Serve.Imaging.Input;
+
+/// <summary>
+/// Fetches an image URL under the rules of contract §6: http(s) only; every hop's address checked against
+/// the private-address guard and connected to exactly as checked (so a second DNS answer cannot swap it);
+/// at most <see cref="ImageInputOptions.MaxRedirects"/> redirects; one time limit for the whole fetch;
+/// the body size limited as it streams. Thread-safe; share one instance.
+/// </summary>
+public sealed class ImageFetcher : IDisposable
+{
+    private const int InitialBufferBytes = 64 * 1024;
+
+    private readonly ImageInputOptions _options;
+    private readonly TimeProvider _time;
+    private readonly AddressPolicy _policy;
+    private readonly HttpClient _client;
+
+    /// <summary>Creates a fetcher; <paramref name="time"/> drives the fetch timeout (the system clock by default).</summary>
+    public ImageFetcher(ImageInputOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _time = time ?? TimeProvider.System;
+        _policy = new AddressPolicy(options.AllowedHosts);
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            UseCookies = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectCallback = ConnectCheckedAsync,
+        };
+        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _client.DefaultRequestHeaders.UserAgent.ParseAdd("Sam3Serve/1.0");
+        _client.DefaultRequestHeaders.Accept.ParseAdd("image/*");
+    }
+
+    /// <summary>
+    /// Downloads the image at <paramref name="url"/>. Throws <see cref="ImageInputException"/> (UrlRefused,
+    /// UpstreamError, Timeout, TooLarge) for every failure that is the URL's fault, and
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async Task<byte[]> FetchAsync(Uri url, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            return await FetchFollowingRedirectsAsync(url, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested
+                                  && e is OperationCanceledException or HttpRequestException or IOException)
+        {
+            var seconds = _options.FetchTimeout.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+            throw new ImageInputException(ImageErrorKind.Timeout, $"image URL did not answer within {seconds} s", e);
+        }
+        catch (HttpRequestException e) when (Unwrap(e) is { } refusal)
+        {
+            throw refusal;
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ImageInputException(ImageErrorKind.UpstreamError, $"image URL could not be fetched: {e.Message}", e);
+        }
+        catch (IOException e)
+        {
+            throw new ImageInputException(ImageErrorKind.UpstreamError, $"image URL connection failed while reading: {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _client.Dispose();
+
+    private async Task<byte[]> FetchFollowingRedirectsAsync(Uri url, CancellationToken ct)
+    {
+        var current = url;
+        for (var redirects = 0; ; redirects++)
+        {
+            CheckScheme(current, redirects);
+            using var request = new HttpRequestMessage(HttpMethod.Get, current);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            if (status is 301 or 302 or 303 or 307 or 308)
+            {
+                var location = response.Headers.Location
+                    ?? throw new ImageInputException(ImageErrorKind.UpstreamError, $"image URL answered {status} without a Location header");
+                if (redirects >= _options.MaxRedirects)
+                {
+                    throw new ImageInputException(ImageErrorKind.UrlRefused,
+                        $"image URL redirected more than {_options.MaxRedirects} times, refused");
+                }
+                current = location.IsAbsoluteUri ? location : new Uri(current, location);
+                continue;
+            }
+            if (status is < 200 or > 299)
+            {
+                throw new ImageInputException(ImageErrorKind.UpstreamError,
+                    $"image URL answered {status} {response.ReasonPhrase}".TrimEnd());
+            }
+            return await ReadLimitedAsync(response.Content, ct).ConfigureAwait(false);
+        }
+    }
+
+    private static void CheckScheme(Uri url, int redirects)
+    {
+        if (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+        {
+            return;
+        }
+        throw new ImageInputException(ImageErrorKind.UrlRefused, redirects == 0
+            ? $"image URL scheme '{url.Scheme}' is not allowed; use http or https"
+            : $"image URL redirected to a '{url.Scheme}' URL; only http and https are allowed");
+    }
+
+    private async Task<byte[]> ReadLimitedAsync(HttpContent content, CancellationToken ct)
+    {
+        var max = _options.MaxImageBytes;
+        var declared = content.Headers.ContentLength;
+        if (declared > max)
+        {
+            throw new ImageInputException(ImageErrorKind.TooLarge,
+                $"image at the URL is {declared} bytes, over the limit of {max}");
+        }
+
+        var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var buffer = new byte[(int)Math.Min(declared is > 0 ? declared.Value : InitialBufferBytes, max + 1)];
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > max)
+                    {
+                        throw new ImageInputException(ImageErrorKind.TooLarge,
+                            $"image at the URL is larger than the limit of {max} bytes");
+                    }
+                    Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, max + 1));
+                }
+                var read = await stream.ReadAsync(buffer.AsMemory(length), ct).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+                length += read;
+            }
+            if (length > max)
+            {
+                throw new ImageInputException(ImageErrorKind.TooLarge,
+                    $"image at the URL is larger than the limit of {max} bytes");
+            }
+            if (length == 0)
+            {
+                throw new ImageInputException(ImageErrorKind.Invalid, "image URL answered with an empty body");
+            }
+            return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
+        }
+    }
+
+    /// <summary>
+    /// Resolves the host, drops every address the guard refuses, and connects to a remaining one. Running
+    /// the check here, on the addresses actually dialled, is what defeats DNS rebinding.
+    /// </summary>
+    private async ValueTask<Stream> ConnectCheckedAsync(SocketsHttpConnectionContext context, CancellationToken ct)
+    {
+        var host = AddressPolicy.NormalizeHost(context.DnsEndPoint.Host);
+        var port = context.DnsEndPoint.Port;
+        var hostAllowed = _policy.IsHostAllowed(host);
+
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            addresses = [literal];
+        }
+        else
+        {
+            try
+            {
+                addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                throw new ImageInputException(ImageErrorKind.UpstreamError, $"image URL host '{host}' could not be resolved", e);
+            }
+        }
+
+        var permitted = new List<IPAddress>(addresses.Length);
+        string? refusal = null;
+        foreach (var address in addresses)
+        {
+            var reason = hostAllowed || _policy.IsAddressAllowed(address) ? null : AddressPolicy.ForbiddenReason(address);
+            if (reason is null)
+            {
+                permitted.Add(address);
+            }
+            else
+            {
+                refusal ??= $"image URL resolves to a {reason} address ({address}), refused";
+            }
+        }
+        if (permitted.Count == 0)
+        {
+            throw new ImageInputException(ImageErrorKind.UrlRefused, refusal ?? $"image URL host '{host}' has no address");
+        }
+
+        SocketException? last = null;
+        foreach (var address in permitted)
+        {
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(new IPEndPoint(address, port), ct).ConfigureAwait(false);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch (SocketException e)
+            {
+                socket.Dispose();
+                last = e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+        throw last!;
+    }
+
+    private static ImageInputException? Unwrap(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is ImageInputException found)
+            {
+                return found;
+            }
+        }
+        return null;
+    }
+}

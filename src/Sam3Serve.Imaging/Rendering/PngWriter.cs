@@ -1,0 +1,78 @@
+using System.Runtime.InteropServices;
+using Sam3Serve.Contracts.Inference;
+using SkiaSharp;
+
+namespace Sam3Serve.Imaging.Rendering;
+
+/// <summary>PNG encoding of the renderers' images with SkiaSharp.</summary>
+public static class PngWriter
+{
+    // Masks and previews are mostly long runs; level 6 is zlib's usual size/speed balance.
+    private static readonly SKPngEncoderOptions Options = new(SKPngEncoderFilterFlags.AllFilters, 6);
+
+    /// <summary>Encodes single-channel 8-bit pixels (row-major, no padding) as a greyscale PNG.</summary>
+    public static byte[] EncodeGray8(byte[] pixels, int width, int height)
+    {
+        ArgumentNullException.ThrowIfNull(pixels);
+        if (pixels.LongLength != (long)width * height)
+        {
+            throw new ArgumentException($"expected {(long)width * height} bytes for {width}x{height} grey, got {pixels.LongLength}", nameof(pixels));
+        }
+        var handle = GCHandle.Alloc(pixels, GCHandleType.Pinned);
+        try
+        {
+            var info = new SKImageInfo(width, height, SKColorType.Gray8, SKAlphaType.Opaque);
+            using var pixmap = new SKPixmap(info, handle.AddrOfPinnedObject(), width);
+            return Encode(pixmap);
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    /// <summary>Encodes an RGB image as an opaque colour PNG.</summary>
+    public static byte[] EncodeRgb(RgbImage image)
+    {
+        using var bitmap = ToOpaqueBitmap(image);
+        return Encode(bitmap);
+    }
+
+    /// <summary>
+    /// Copies an RGB image into an opaque RGBA8888 bitmap in native memory (Skia has no packed 24-bit
+    /// colour type); encoding that bitmap writes an RGB PNG without an alpha channel.
+    /// </summary>
+    internal static SKBitmap ToOpaqueBitmap(RgbImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var bitmap = new SKBitmap();
+        if (!bitmap.TryAllocPixels(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque)))
+        {
+            bitmap.Dispose();
+            throw new OutOfMemoryException($"cannot allocate a {image.Width}x{image.Height} bitmap");
+        }
+        var target = bitmap.GetPixelSpan();
+        var source = image.Pixels.AsSpan();
+        for (int s = 0, d = 0; s < source.Length; s += 3, d += 4)
+        {
+            target[d] = source[s];
+            target[d + 1] = source[s + 1];
+            target[d + 2] = source[s + 2];
+            target[d + 3] = 255;
+        }
+        return bitmap;
+    }
+
+    internal static byte[] Encode(SKBitmap bitmap)
+    {
+        using var pixmap = bitmap.PeekPixels();
+        return Encode(pixmap);
+    }
+
+    private static byte[] Encode(SKPixmap pixmap)
+    {
+        using var data = pixmap.Encode(Options)
+            ?? throw new InvalidOperationException($"PNG encoding of a {pixmap.Width}x{pixmap.Height} {pixmap.ColorType} image failed");
+        return data.ToArray();
+    }
+}

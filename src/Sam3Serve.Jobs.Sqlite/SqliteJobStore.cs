@@ -1,0 +1,313 @@
+using Microsoft.Data.Sqlite;
+using Sam3Serve.Jobs.Queue;
+
+namespace Sam3Serve.Jobs.Sqlite;
+
+/// <summary>
+/// The embedded job store: job rows in SQLite, inline input images and result media as files under
+/// the data dir (<c>inputs/&lt;id&gt;</c>, <c>media/&lt;id&gt;/&lt;name&gt;</c>). Files are written and flushed
+/// before the row that points at them is committed, so a crash never leaves a row without its files.
+/// </summary>
+public sealed class SqliteJobStore : IJobStore
+{
+    private readonly SqliteDatabase _database;
+    private readonly TimeProvider _time;
+    private readonly string _inputsDir;
+    private readonly string _mediaDir;
+
+    /// <summary>Opens the job tables of <paramref name="database"/>.</summary>
+    public SqliteJobStore(SqliteDatabase database, TimeProvider? time = null)
+    {
+        _database = database;
+        _time = time ?? TimeProvider.System;
+        _inputsDir = Path.Combine(database.DataDir, "inputs");
+        _mediaDir = Path.Combine(database.DataDir, "media");
+        Directory.CreateDirectory(_inputsDir);
+        Directory.CreateDirectory(_mediaDir);
+    }
+
+    /// <summary>
+    /// Puts every PROCESSING job back in the queue. Only for a process that owns the data dir alone
+    /// (the server holds a lock file), at startup: whoever was processing those jobs is gone.
+    /// </summary>
+    public int RequeueAbandoned()
+    {
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE jobs SET status = {(int)JobStatus.Queued}, lease_owner = NULL, lease_token = NULL, lease_until = NULL WHERE status = {(int)JobStatus.Processing}";
+        return command.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
+    public async Task EnqueueAsync(NewJob job, CancellationToken cancellationToken)
+    {
+        if (job.InlineImage is { } bytes)
+        {
+            await WriteDurablyAsync(InputPath(job.Id), bytes, cancellationToken);
+        }
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO jobs (id, key_id, status, request_json, image_url, has_inline, price_micro, created_at)
+            VALUES ($id, $key, $status, $request, $url, $inline, $price, $created)
+            """;
+        command.Parameters.AddWithValue("$id", job.Id);
+        command.Parameters.AddWithValue("$key", job.KeyId);
+        command.Parameters.AddWithValue("$status", (int)JobStatus.Queued);
+        command.Parameters.AddWithValue("$request", job.RequestJson);
+        command.Parameters.AddWithValue("$url", (object?)job.ImageUrl ?? DBNull.Value);
+        command.Parameters.AddWithValue("$inline", job.InlineImage is null ? 0 : 1);
+        command.Parameters.AddWithValue("$price", Micro.From(job.Price));
+        command.Parameters.AddWithValue("$created", Now());
+        command.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
+    public Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken)
+    {
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {Columns} FROM jobs WHERE id = $id AND (expires_at IS NULL OR expires_at > $now)";
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$now", Now());
+        using var reader = command.ExecuteReader();
+        return Task.FromResult(reader.Read() ? Read(reader) : null);
+    }
+
+    /// <inheritdoc />
+    public Task<LeasedJob?> LeaseNextAsync(string workerId, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        var token = Guid.NewGuid().ToString("N");
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        // One UPDATE ... RETURNING picks and claims the row atomically, so two workers never get the same job.
+        command.CommandText = $"""
+            UPDATE jobs SET status = {(int)JobStatus.Processing}, lease_owner = $owner, lease_token = $token,
+                lease_until = $until, attempts = attempts + 1, started_at = COALESCE(started_at, $now)
+            WHERE id = (
+                SELECT id FROM jobs
+                WHERE status = {(int)JobStatus.Queued}
+                   OR (status = {(int)JobStatus.Processing} AND lease_until < $now)
+                ORDER BY created_at LIMIT 1)
+            RETURNING {Columns}
+            """;
+        command.Parameters.AddWithValue("$owner", workerId);
+        command.Parameters.AddWithValue("$token", token);
+        command.Parameters.AddWithValue("$until", now + (long)lease.TotalMilliseconds);
+        command.Parameters.AddWithValue("$now", now);
+        using var reader = command.ExecuteReader();
+        return Task.FromResult(reader.Read() ? new LeasedJob(Read(reader), token) : null);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RenewLeaseAsync(LeasedJob leased, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE jobs SET lease_until = $until WHERE id = $id AND lease_token = $token AND status = {(int)JobStatus.Processing}";
+        command.Parameters.AddWithValue("$until", Now() + (long)lease.TotalMilliseconds);
+        command.Parameters.AddWithValue("$id", leased.Job.Id);
+        command.Parameters.AddWithValue("$token", leased.LeaseToken);
+        return Task.FromResult(command.ExecuteNonQuery() == 1);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> FinishAsync(LeasedJob leased, JobOutcome outcome, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        var id = leased.Job.Id;
+        // Media go to a folder named after the lease, so a stale worker that lost its lease cannot
+        // overwrite the files of the worker that finished the job.
+        var mediaFolder = Path.Combine(_mediaDir, id, leased.LeaseToken);
+        foreach (var file in outcome.Media)
+        {
+            await WriteDurablyAsync(Path.Combine(mediaFolder, SafeName(file.Name)), file.Content, cancellationToken);
+        }
+        var now = Now();
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            UPDATE jobs SET status = $status, finished_at = $now, expires_at = $expires,
+                output_json = $output, error = $error, metrics_json = $metrics,
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = $id AND lease_token = $token AND status = {(int)JobStatus.Processing}
+            """;
+        command.Parameters.AddWithValue("$status", (int)(outcome.Succeeded ? JobStatus.Completed : JobStatus.Failed));
+        command.Parameters.AddWithValue("$now", now);
+        command.Parameters.AddWithValue("$expires", now + (long)retention.TotalMilliseconds);
+        command.Parameters.AddWithValue("$output", (object?)outcome.OutputJson ?? DBNull.Value);
+        command.Parameters.AddWithValue("$error", (object?)outcome.Error ?? DBNull.Value);
+        command.Parameters.AddWithValue("$metrics", outcome.MetricsJson);
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$token", leased.LeaseToken);
+        var won = command.ExecuteNonQuery() == 1;
+        if (!won)
+        {
+            TryDelete(mediaFolder);
+        }
+        else
+        {
+            TryDeleteFile(InputPath(id));
+        }
+        return won;
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> GetInputImageAsync(string id, CancellationToken cancellationToken)
+    {
+        var path = InputPath(id);
+        return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]?> GetMediaAsync(string id, string name, CancellationToken cancellationToken)
+    {
+        var job = await GetAsync(id, cancellationToken);
+        if (job is not { Status: JobStatus.Completed })
+        {
+            return null;
+        }
+        var token = LeaseTokenOf(id);
+        if (token is null)
+        {
+            return null;
+        }
+        var path = Path.Combine(_mediaDir, id, token, SafeName(name));
+        return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
+    }
+
+    /// <inheritdoc />
+    public Task<int> CountPendingAsync(CancellationToken cancellationToken)
+    {
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM jobs WHERE status IN ({(int)JobStatus.Queued}, {(int)JobStatus.Processing})";
+        return Task.FromResult(Convert.ToInt32(command.ExecuteScalar()));
+    }
+
+    /// <inheritdoc />
+    public Task<int> PurgeExpiredAsync(CancellationToken cancellationToken)
+    {
+        using var connection = _database.Connect();
+        var ids = new List<string>();
+        using (var select = connection.CreateCommand())
+        {
+            select.CommandText = "SELECT id FROM jobs WHERE expires_at IS NOT NULL AND expires_at <= $now";
+            select.Parameters.AddWithValue("$now", Now());
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+        }
+        foreach (var id in ids)
+        {
+            using var delete = connection.CreateCommand();
+            delete.CommandText = "DELETE FROM jobs WHERE id = $id";
+            delete.Parameters.AddWithValue("$id", id);
+            delete.ExecuteNonQuery();
+            TryDelete(Path.Combine(_mediaDir, id));
+            TryDeleteFile(InputPath(id));
+        }
+        return Task.FromResult(ids.Count);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var connection = _database.Connect();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT 1";
+            return Task.FromResult(Convert.ToInt32(command.ExecuteScalar()) == 1);
+        }
+        catch (SqliteException)
+        {
+            return Task.FromResult(false);
+        }
+    }
+
+    private string? LeaseTokenOf(string id)
+    {
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT lease_token FROM jobs WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        return command.ExecuteScalar() as string;
+    }
+
+    private string InputPath(string id) => Path.Combine(_inputsDir, SafeName(id));
+
+    private static string SafeName(string name)
+    {
+        // Names come from our own renderers and ids, but a media route passes user text: never let it leave the folder.
+        if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name.Contains("..", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"invalid file name '{name}'", nameof(name));
+        }
+        return name;
+    }
+
+    private static async Task WriteDurablyAsync(string path, byte[] content, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temp = path + ".tmp";
+        await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 81920, FileOptions.Asynchronous))
+        {
+            await stream.WriteAsync(content, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+            // Left for the next purge pass.
+        }
+    }
+
+    private static void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Left behind; harmless.
+        }
+    }
+
+    private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    private const string Columns = "id, key_id, status, request_json, image_url, price_micro, created_at, started_at, finished_at, expires_at, output_json, error, metrics_json, attempts";
+
+    private static JobRecord Read(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        KeyId = r.GetString(1),
+        Status = (JobStatus)r.GetInt32(2),
+        RequestJson = r.GetString(3),
+        ImageUrl = r.IsDBNull(4) ? null : r.GetString(4),
+        Price = Micro.To(r.GetInt64(5)),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(6)),
+        StartedAt = r.IsDBNull(7) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(7)),
+        FinishedAt = r.IsDBNull(8) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(8)),
+        ExpiresAt = r.IsDBNull(9) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(9)),
+        OutputJson = r.IsDBNull(10) ? null : r.GetString(10),
+        Error = r.IsDBNull(11) ? null : r.GetString(11),
+        MetricsJson = r.GetString(12),
+        Attempts = r.GetInt32(13),
+    };
+}

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Sam3Serve.Contracts.Inference;
+using Sam3Serve.Contracts.Output;
+using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Imaging.Input;
+using Sam3Serve.Jobs.Accounts;
+using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Server.Auth;
+using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Observability;
+using Sam3Serve.Server.Output;
+using Sam3Serve.Server.Processing;
+using Sam3Serve.Server.Requests;
+
+namespace Sam3Serve.Server.Apis;
+
+/// <summary>The two ways to run a request: POST /v1/{model} (synchronous) and POST /v2/{model} (queued).</summary>
+public static class SegmentationApi
+{
+    /// <summary>Maps both endpoints.</summary>
+    public static IEndpointRouteBuilder MapSegmentationApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/{model}", RunSyncAsync)
+            .WithName("RunSync").WithTags("sam3-image")
+            .WithSummary("Runs a segmentation request and answers with the result (PNG or the output object).")
+            .Accepts<JsonElement>("application/json", "multipart/form-data")
+            .Produces(200, contentType: "image/png").Produces<OutputObject>(200, "application/json")
+            .Produces<ErrorBody>(400).Produces<ErrorBody>(401).Produces<ErrorBody>(406).Produces<ErrorBody>(429).Produces<ErrorBody>(504);
+        app.MapPost("/v2/{model}", SubmitAsync)
+            .WithName("Submit").WithTags("sam3-image")
+            .WithSummary("Queues a segmentation request; answers at once with its id and absolute poll URLs.")
+            .Accepts<JsonElement>("application/json", "multipart/form-data")
+            .Produces<SubmitResponse>(200).Produces<ErrorBody>(400).Produces<ErrorBody>(401).Produces<ErrorBody>(406).Produces<ErrorBody>(429);
+        return app;
+    }
+
+    private static async Task<IResult> RunSyncAsync(
+        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, IJobStore jobs,
+        SegmentationPipeline pipeline, ISegmentationEngine engine, WorkSlots slots, ServerOptions options, ServerMetrics metrics)
+    {
+        CheckModel(model, options);
+        var caller = await auth.AuthenticateAsync(context, countTowardsRateLimit: true);
+        var (submitted, image) = await ReadSubmissionAsync(context, options);
+        if (!engine.IsReady)
+        {
+            throw new ApiException(503, "the model is still loading; retry shortly", retryAfterSeconds: 5);
+        }
+        await AdmitAsync(jobs, slots, options, context.RequestAborted);
+        using var tracked = slots.TrackSync();
+        await ReserveAsync(accounts, caller, options.Price, context.RequestAborted);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.SyncTimeout));
+        // The run holds its work slot until the engine returns, even when the caller stops waiting,
+        // so the number of requests in the model never exceeds --workers.
+        var run = RunInSlotAsync(slots, pipeline, submitted.Request, image, deadline.Token);
+        PipelineResult result;
+        try
+        {
+            result = await run.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+            metrics.Jobs.WithLabels("v1", "timeout").Inc();
+            throw new ApiException(504, $"the request did not finish within the {options.SyncTimeout.ToString(CultureInfo.InvariantCulture)} s deadline");
+        }
+        catch
+        {
+            await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+            metrics.Jobs.WithLabels("v1", "failed").Inc();
+            throw;
+        }
+        await accounts.CommitAsync(caller.Id, options.Price, CancellationToken.None);
+        metrics.Jobs.WithLabels("v1", "completed").Inc();
+        result.Metrics[MetricNames.Total] = started.Elapsed.TotalSeconds;
+        context.Response.Headers["x-inference-time"] = result.InferenceSeconds.ToString("0.######", CultureInfo.InvariantCulture);
+        return Respond(context, submitted.Request.Output, result);
+    }
+
+    private static async Task<PipelineResult> RunInSlotAsync(WorkSlots slots, SegmentationPipeline pipeline, SegmentationRequest request, ImageReference image, CancellationToken cancellationToken)
+    {
+        using var slot = await slots.AcquireAsync(cancellationToken);
+        return await Task.Run(() => pipeline.RunAsync(request, image, cancellationToken), CancellationToken.None);
+    }
+
+    /// <summary>PNG when exactly one image is asked for and the client does not ask for JSON (contract §5.1).</summary>
+    private static IResult Respond(HttpContext context, OutputOptions output, PipelineResult result)
+    {
+        var wantsJson = context.Request.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true);
+        var singleImage = output.ReturnPreview ^ output.ReturnOverlay;
+        if (singleImage && !wantsJson && !output.ReturnMasks && output.MaskFormat == MaskFormat.Png)
+        {
+            var name = output.ReturnPreview ? result.Rendered.Output.Preview : result.Rendered.Output.Overlay;
+            var file = result.Rendered.Media.First(m => m.Name == name);
+            return Results.File(file.Content, MediaFile.ContentType);
+        }
+        return Results.Json(OutputLinks.Inline(result.Rendered), JsonOptions.Web);
+    }
+
+    private static async Task<IResult> SubmitAsync(
+        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, IJobStore jobs,
+        WorkSlots slots, JobSignal signal, ServerOptions options)
+    {
+        CheckModel(model, options);
+        var caller = await auth.AuthenticateAsync(context, countTowardsRateLimit: true);
+        var (submitted, image) = await ReadSubmissionAsync(context, options);
+        if (image is ImageReference.Inline inline)
+        {
+            // Refuse what is malformed on its face now, rather than queueing a request bound to fail.
+            try
+            {
+                ImageDecoder.Probe(inline.Bytes, options.MaxImagePixels);
+            }
+            catch (ImageInputException e)
+            {
+                throw ErrorResponses.FromImage(e);
+            }
+        }
+        await AdmitAsync(jobs, slots, options, context.RequestAborted);
+        await ReserveAsync(accounts, caller, options.Price, context.RequestAborted);
+        var id = RequestIds.Of(context);
+        try
+        {
+            await jobs.EnqueueAsync(new NewJob(
+                id, caller.Id, StoredRequest.Serialize(submitted.Request),
+                (image as ImageReference.Url)?.Value.AbsoluteUri,
+                (image as ImageReference.Inline)?.Bytes,
+                options.Price), CancellationToken.None);
+        }
+        catch
+        {
+            await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+            throw;
+        }
+        signal.Notify();
+        var urls = RequestUrls.For(RequestUrls.BaseOf(context.Request, options.PublicBaseUrl), id);
+        return Results.Json(new SubmitResponse(id, "QUEUED", urls.PollUrl, urls.StatusUrl, urls.ResponseUrl), JsonOptions.Web);
+    }
+
+    private static void CheckModel(string model, ServerOptions options)
+    {
+        if (!string.Equals(model, options.ModelSlug, StringComparison.Ordinal))
+        {
+            throw new ApiException(404, $"unknown model '{model}'; this service serves '{options.ModelSlug}'");
+        }
+    }
+
+    private static async Task<(SubmittedRequest, ImageReference)> ReadSubmissionAsync(HttpContext context, ServerOptions options)
+    {
+        var (body, upload) = await RequestBodyReader.ReadAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
+        var submitted = RequestValidator.Validate(body, upload);
+        try
+        {
+            ImageReference image = submitted.ImageUpload is { } bytes
+                ? new ImageReference.Inline(bytes)
+                : ImageReference.Parse(submitted.ImageText!, options.MaxBodyBytes);
+            return (submitted, image);
+        }
+        catch (ImageInputException e)
+        {
+            throw new ApiException(e.StatusCode, $"image: {e.Message}", new Dictionary<string, string[]> { ["image"] = [e.Message] });
+        }
+    }
+
+    private static async Task AdmitAsync(IJobStore jobs, WorkSlots slots, ServerOptions options, CancellationToken cancellationToken)
+    {
+        var pending = await jobs.CountPendingAsync(cancellationToken) + slots.SyncInFlight;
+        if (pending >= options.MaxQueue)
+        {
+            throw new ApiException(429, $"the queue is full ({pending} requests waiting); retry later", retryAfterSeconds: 5);
+        }
+    }
+
+    private static async Task ReserveAsync(IAccountStore accounts, ApiKeyRecord caller, decimal price, CancellationToken cancellationToken)
+    {
+        var reservation = await accounts.TryReserveAsync(caller.Id, price, cancellationToken);
+        if (!reservation.Reserved)
+        {
+            throw new ApiException(406, $"not enough credits: a request costs {price.ToString(CultureInfo.InvariantCulture)}, the key has {CallerAuthenticator.FormatCredits(reservation.Available)} available");
+        }
+    }
+}
+
+/// <summary>The answer to POST /v2/{model} (contract §5.2).</summary>
+public sealed record SubmitResponse(
+    [property: System.Text.Json.Serialization.JsonPropertyName("request_id")] string RequestId,
+    [property: System.Text.Json.Serialization.JsonPropertyName("status")] string Status,
+    [property: System.Text.Json.Serialization.JsonPropertyName("poll_url")] string PollUrl,
+    [property: System.Text.Json.Serialization.JsonPropertyName("status_url")] string StatusUrl,
+    [property: System.Text.Json.Serialization.JsonPropertyName("response_url")] string ResponseUrl);

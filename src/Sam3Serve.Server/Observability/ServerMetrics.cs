@@ -1,0 +1,42 @@
+using Prometheus;
+
+namespace Sam3Serve.Server.Observability;
+
+/// <summary>The Prometheus series the service exports at /metrics.</summary>
+public sealed class ServerMetrics
+{
+    private static readonly double[] SecondsBuckets = Histogram.ExponentialBuckets(0.001, 2, 18);
+
+    /// <summary>Requests by endpoint and status code.</summary>
+    public Counter Requests { get; } = Metrics.CreateCounter(
+        "sam3serve_requests_total", "HTTP requests answered, by endpoint and status code.",
+        new CounterConfiguration { LabelNames = ["endpoint", "code"] });
+
+    /// <summary>Whole-request latency by endpoint.</summary>
+    public Histogram RequestSeconds { get; } = Metrics.CreateHistogram(
+        "sam3serve_request_duration_seconds", "Server time per HTTP request, by endpoint.",
+        new HistogramConfiguration { LabelNames = ["endpoint"], Buckets = SecondsBuckets });
+
+    /// <summary>Time per processing stage (fetch, decode, engine stages, encode, queue).</summary>
+    public Histogram StageSeconds { get; } = Metrics.CreateHistogram(
+        "sam3serve_stage_duration_seconds", "Time per processing stage of a segmentation request.",
+        new HistogramConfiguration { LabelNames = ["stage"], Buckets = SecondsBuckets });
+
+    /// <summary>Requests accepted and not finished (v2 pending plus v1 waiting).</summary>
+    public Gauge QueueDepth { get; } = Metrics.CreateGauge(
+        "sam3serve_queue_depth", "Accepted requests not yet finished (v2 pending + v1 waiting or running).");
+
+    /// <summary>Finished segmentation requests by outcome.</summary>
+    public Counter Jobs { get; } = Metrics.CreateCounter(
+        "sam3serve_jobs_total", "Finished segmentation requests, by API version and outcome.",
+        new CounterConfiguration { LabelNames = ["api", "outcome"] });
+
+    /// <summary>Records every stage of a metrics dictionary (seconds).</summary>
+    public void ObserveStages(IReadOnlyDictionary<string, double> stageSeconds)
+    {
+        foreach (var (stage, seconds) in stageSeconds)
+        {
+            StageSeconds.WithLabels(stage).Observe(seconds);
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Sam3Serve.Contracts.Inference;
+using Sam3Serve.Contracts.Output;
+using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Imaging.Input;
+using Sam3Serve.Imaging.Rendering;
+using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Observability;
+
+namespace Sam3Serve.Server.Processing;
+
+/// <summary>What one run produced: the rendered output and the per-request metrics (seconds).</summary>
+/// <param name="Rendered">The output object and its images.</param>
+/// <param name="Metrics">The contract's <c>metrics</c>: inference_time plus per-stage timings.</param>
+public sealed record PipelineResult(RenderedOutput Rendered, Dictionary<string, double> Metrics)
+{
+    /// <summary>Seconds spent in the model.</summary>
+    public double InferenceSeconds => Metrics.GetValueOrDefault(MetricNames.Inference);
+}
+
+/// <summary>The names of the metrics the pipeline reports.</summary>
+public static class MetricNames
+{
+    /// <summary>Model share of the time (contract).</summary>
+    public const string Inference = "inference_time";
+    /// <summary>Wait between acceptance and a worker taking the request.</summary>
+    public const string Queue = "queue_time";
+    /// <summary>Server time from acceptance to the result.</summary>
+    public const string Total = "total_time";
+}
+
+/// <summary>
+/// One request from image to rendered output: fetch (URLs), decode, engine, render. Knows nothing of
+/// HTTP or queues, so v1 requests and v2 workers run exactly the same code.
+/// </summary>
+public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetcher fetcher, ImageInputOptions imageOptions, ServerMetrics metrics)
+{
+    /// <summary>Runs <paramref name="request"/> on the image; throws <see cref="ApiException"/> for bad input.</summary>
+    public async Task<PipelineResult> RunAsync(SegmentationRequest request, ImageReference image, CancellationToken cancellationToken)
+    {
+        var stages = new Dictionary<string, double>();
+        var clock = Stopwatch.StartNew();
+        RgbImage decoded;
+        try
+        {
+            byte[] bytes;
+            if (image is ImageReference.Url url)
+            {
+                bytes = await fetcher.FetchAsync(url.Value, cancellationToken);
+                stages["fetch_time"] = Lap(clock);
+            }
+            else
+            {
+                bytes = ((ImageReference.Inline)image).Bytes;
+            }
+            decoded = ImageDecoder.Decode(bytes, imageOptions.MaxPixels);
+            stages["decode_time"] = Lap(clock);
+        }
+        catch (ImageInputException e)
+        {
+            throw ErrorResponses.FromImage(e);
+        }
+
+        CheckPromptsInside(request, decoded);
+        var result = await engine.SegmentAsync(request, decoded, cancellationToken);
+        foreach (var (stage, seconds) in result.StageSeconds)
+        {
+            stages[stage + "_time"] = seconds;
+        }
+        clock.Restart();
+        var rendered = OutputRenderer.Render(result, decoded, request);
+        stages["encode_time"] = Lap(clock);
+        metrics.ObserveStages(stages);
+        stages[MetricNames.Inference] = result.InferenceSeconds;
+        return new PipelineResult(rendered, stages);
+    }
+
+    private static void CheckPromptsInside(SegmentationRequest request, RgbImage image)
+    {
+        foreach (var p in request.Points)
+        {
+            if (p.X > image.Width || p.Y > image.Height)
+            {
+                throw ApiException.Field("points_input", $"point ({p.X}, {p.Y}) lies outside the {image.Width}x{image.Height} image");
+            }
+        }
+        foreach (var b in request.Boxes)
+        {
+            if (b.X1 >= image.Width || b.Y1 >= image.Height)
+            {
+                throw ApiException.Field("boxes_input", $"box [{b.X1}, {b.Y1}, {b.X2}, {b.Y2}] lies outside the {image.Width}x{image.Height} image");
+            }
+        }
+    }
+
+    private static double Lap(Stopwatch clock)
+    {
+        var seconds = clock.Elapsed.TotalSeconds;
+        clock.Restart();
+        return seconds;
+    }
+}

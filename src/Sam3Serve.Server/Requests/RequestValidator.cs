@@ -1,0 +1,374 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Server.Errors;
+
+namespace Sam3Serve.Server.Requests;
+
+/// <summary>
+/// The rules of contract §3–§4: field types and ranges, Segmind's string-encoded arrays (real arrays
+/// accepted too), and mode selection. Collects every broken rule, then throws one 400 naming them all.
+/// Unknown fields are ignored, because Segmind's SDK sends extra ones.
+/// </summary>
+public static class RequestValidator
+{
+    private const int MaxTextLength = 500;
+    private const int MaxTextPrompts = 16;
+    private const int MaxImageIdLength = 256;
+
+    /// <summary>Validates <paramref name="body"/>; <paramref name="upload"/> is the multipart image, if any.</summary>
+    public static SubmittedRequest Validate(JsonObject body, byte[]? upload)
+    {
+        var errors = new Dictionary<string, List<string>>();
+        void Fail(string field, string rule) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(rule);
+
+        var image = ReadString(body, "image", Fail);
+        if (upload is null && image is null && !errors.ContainsKey("image"))
+        {
+            Fail("image", "is required (a URL, base64 data or a data URI; or a multipart file part named 'image')");
+        }
+        else if (upload is not null && upload.Length == 0)
+        {
+            Fail("image", "the uploaded file is empty");
+        }
+
+        var textPrompt = ReadString(body, "text_prompt", Fail);
+        var prompts = new List<string>();
+        if (textPrompt is not null)
+        {
+            var trimmed = textPrompt.Trim();
+            if (trimmed.Length is 0 or > MaxTextLength)
+            {
+                Fail("text_prompt", $"must be 1–{MaxTextLength} characters after trimming");
+            }
+            else
+            {
+                prompts.Add(trimmed);
+            }
+        }
+        ReadTextPrompts(body, prompts, Fail);
+
+        var points = ReadNumberRows(body, "points_input", 2, Fail);
+        var labels = ReadLabels(body, Fail);
+        var boxes = ReadNumberRows(body, "boxes_input", 4, Fail);
+        var threshold = ReadNumber(body, "threshold", 0.5, 0.1, 1, integer: false, Fail);
+        var pointsPerSide = ReadNumber(body, "points_per_side", 32, 0, 128, integer: true, Fail);
+        var predIou = ReadNumber(body, "pred_iou_thresh", 0.88, 0.5, 1, integer: false, Fail);
+        var maxMasks = ReadNumber(body, "max_masks", 0, 0, 100, integer: true, Fail);
+        var returnPreview = ReadBool(body, "return_preview", true, Fail);
+        var returnOverlay = ReadBool(body, "return_overlay", false, Fail);
+        var returnMasks = ReadBool(body, "return_masks", false, Fail);
+        var maskFormat = ReadEnum(body, "mask_format", MaskFormat.Png, Fail);
+        var boxMode = ReadEnum(body, "box_mode", BoxMode.Exemplar, Fail);
+        var imageId = ReadString(body, "image_id", Fail);
+        if (imageId is not null && (imageId.Length == 0 || imageId.Length > MaxImageIdLength))
+        {
+            Fail("image_id", $"must be 1–{MaxImageIdLength} characters");
+        }
+
+        var boxPrompts = new List<BoxPrompt>();
+        if (boxes is not null)
+        {
+            foreach (var b in boxes)
+            {
+                if (b[2] <= b[0]) Fail("boxes_input", $"x2 must be greater than x1 in box [{string.Join(", ", b)}]");
+                else if (b[3] <= b[1]) Fail("boxes_input", $"y2 must be greater than y1 in box [{string.Join(", ", b)}]");
+                else boxPrompts.Add(new BoxPrompt((float)b[0], (float)b[1], (float)b[2], (float)b[3]));
+            }
+        }
+
+        var pointPrompts = new List<PointPrompt>();
+        if (points is not null)
+        {
+            var pointLabels = labels ?? [1];
+            if (pointLabels.Count != 1 && pointLabels.Count != points.Count)
+            {
+                Fail("point_labels_input", $"has {pointLabels.Count} labels for {points.Count} points: give one label per point, or one label for all");
+            }
+            else
+            {
+                for (var i = 0; i < points.Count; i++)
+                {
+                    pointPrompts.Add(new PointPrompt((float)points[i][0], (float)points[i][1], pointLabels.Count == 1 ? pointLabels[0] : pointLabels[i]));
+                }
+            }
+            if (boxes is { Count: > 1 })
+            {
+                Fail("boxes_input", "at most one box may accompany points_input (the points and the box select one object)");
+            }
+        }
+
+        var mode = SegmentationMode.Automatic;
+        if (points is not null)
+        {
+            mode = SegmentationMode.Interactive;
+        }
+        else if (prompts.Count > 0 || boxes is not null)
+        {
+            mode = prompts.Count == 0 && boxMode == BoxMode.Object ? SegmentationMode.Interactive : SegmentationMode.Concept;
+        }
+        else if (pointsPerSide == 0 && errors.Count == 0)
+        {
+            throw new ApiException(400, "no prompt given and automatic mode is off (points_per_side is 0): give text_prompt, points_input or boxes_input");
+        }
+
+        if (errors.Count > 0)
+        {
+            var summary = string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
+            throw new ApiException(400, summary, errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+        }
+
+        var request = new SegmentationRequest
+        {
+            Mode = mode,
+            TextPrompts = prompts,
+            Points = pointPrompts,
+            Boxes = boxPrompts,
+            BoxMode = boxMode,
+            Threshold = (float)threshold,
+            PointsPerSide = (int)pointsPerSide,
+            PredIouThresh = (float)predIou,
+            MaxMasks = (int)maxMasks,
+            ImageId = imageId,
+            Output = new OutputOptions
+            {
+                ReturnPreview = returnPreview,
+                ReturnOverlay = returnOverlay,
+                ReturnMasks = returnMasks,
+                MaskFormat = maskFormat,
+            },
+        };
+        return new SubmittedRequest(request, upload is null ? image : null, upload);
+    }
+
+    private static JsonNode? Present(JsonObject body, string name) =>
+        body.TryGetPropertyValue(name, out var node) && node is not null && node.GetValueKind() != JsonValueKind.Null ? node : null;
+
+    private static string? ReadString(JsonObject body, string name, Action<string, string> fail)
+    {
+        if (Present(body, name) is not { } node) return null;
+        if (node.GetValueKind() != JsonValueKind.String)
+        {
+            fail(name, $"must be a string, not {Describe(node)}");
+            return null;
+        }
+        return node.GetValue<string>();
+    }
+
+    private static void ReadTextPrompts(JsonObject body, List<string> prompts, Action<string, string> fail)
+    {
+        const string name = "text_prompts";
+        if (Present(body, name) is not { } node) return;
+        if (node.GetValueKind() == JsonValueKind.String)
+        {
+            node = ParseEmbedded(name, node.GetValue<string>(), fail);
+            if (node is null) return;
+        }
+        if (node is not JsonArray array)
+        {
+            fail(name, $"must be an array of strings, not {Describe(node)}");
+            return;
+        }
+        if (array.Count is 0 or > MaxTextPrompts)
+        {
+            fail(name, $"must hold 1–{MaxTextPrompts} prompts");
+            return;
+        }
+        if (prompts.Count + array.Count > MaxTextPrompts)
+        {
+            fail(name, $"text_prompt and text_prompts together may hold at most {MaxTextPrompts} prompts");
+            return;
+        }
+        foreach (var item in array)
+        {
+            if (item?.GetValueKind() != JsonValueKind.String)
+            {
+                fail(name, "every prompt must be a string");
+                return;
+            }
+            var text = item.GetValue<string>().Trim();
+            if (text.Length is 0 or > MaxTextLength)
+            {
+                fail(name, $"every prompt must be 1–{MaxTextLength} characters after trimming");
+                return;
+            }
+            prompts.Add(text);
+        }
+    }
+
+    /// <summary>Reads <c>[[a, b, ...], ...]</c> given as a JSON string (Segmind) or a real array; null when absent.</summary>
+    private static List<double[]>? ReadNumberRows(JsonObject body, string name, int width, Action<string, string> fail)
+    {
+        if (Present(body, name) is not { } node) return null;
+        if (node.GetValueKind() == JsonValueKind.String)
+        {
+            var text = node.GetValue<string>();
+            if (string.IsNullOrWhiteSpace(text)) return null; // form clients send empty fields for "not given"
+            node = ParseEmbedded(name, text, fail);
+            if (node is null) return null;
+        }
+        var shape = width == 2 ? "[[x, y], ...]" : "[[x1, y1, x2, y2], ...]";
+        if (node is not JsonArray rows || rows.Count == 0)
+        {
+            fail(name, $"must be a non-empty array of the form {shape}");
+            return null;
+        }
+        if (rows.Count > 1000)
+        {
+            fail(name, "must hold at most 1000 entries");
+            return null;
+        }
+        var result = new List<double[]>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (row is not JsonArray items || items.Count != width)
+            {
+                fail(name, $"every entry must be an array of {width} numbers ({shape})");
+                return null;
+            }
+            var values = new double[width];
+            for (var i = 0; i < width; i++)
+            {
+                if (!TryFiniteNumber(items[i], out values[i]))
+                {
+                    fail(name, $"every coordinate must be a finite number, got {Describe(items[i])}");
+                    return null;
+                }
+                if (values[i] < 0 || values[i] > 1_000_000)
+                {
+                    fail(name, "coordinates must be pixels of the image (0 to 1000000)");
+                    return null;
+                }
+            }
+            result.Add(values);
+        }
+        return result;
+    }
+
+    /// <summary>Labels flat (<c>[1, 0]</c>) or nested once (<c>[[1, 0]]</c>); each 0 or 1.</summary>
+    private static List<int>? ReadLabels(JsonObject body, Action<string, string> fail)
+    {
+        const string name = "point_labels_input";
+        if (Present(body, name) is not { } node) return null;
+        if (node.GetValueKind() == JsonValueKind.String)
+        {
+            var text = node.GetValue<string>();
+            if (string.IsNullOrWhiteSpace(text)) return null;
+            node = ParseEmbedded(name, text, fail);
+            if (node is null) return null;
+        }
+        if (node is JsonArray { Count: 1 } outer && outer[0] is JsonArray inner)
+        {
+            node = inner;
+        }
+        if (node is not JsonArray labels || labels.Count == 0)
+        {
+            fail(name, "must be a non-empty array of labels (1 = foreground, 0 = background), flat or nested once");
+            return null;
+        }
+        var result = new List<int>(labels.Count);
+        foreach (var item in labels)
+        {
+            if (!TryFiniteNumber(item, out var value) || (value != 0 && value != 1))
+            {
+                fail(name, $"every label must be 0 or 1, got {Describe(item)}");
+                return null;
+            }
+            result.Add((int)value);
+        }
+        return result;
+    }
+
+    private static double ReadNumber(JsonObject body, string name, double fallback, double min, double max, bool integer, Action<string, string> fail)
+    {
+        if (Present(body, name) is not { } node) return fallback;
+        var kind = integer ? "an integer" : "a number";
+        if (node.GetValueKind() != JsonValueKind.Number || !TryFiniteNumber(node, out var value))
+        {
+            fail(name, $"must be {kind} from {min} to {max}, not {Describe(node)}");
+            return fallback;
+        }
+        if (integer && value != Math.Floor(value))
+        {
+            fail(name, $"must be an integer from {min} to {max}, got {value}");
+            return fallback;
+        }
+        if (value < min || value > max)
+        {
+            fail(name, $"must be from {min} to {max}, got {value}");
+            return fallback;
+        }
+        return value;
+    }
+
+    private static bool ReadBool(JsonObject body, string name, bool fallback, Action<string, string> fail)
+    {
+        if (Present(body, name) is not { } node) return fallback;
+        switch (node.GetValueKind())
+        {
+            case JsonValueKind.True: return true;
+            case JsonValueKind.False: return false;
+            default:
+                fail(name, $"must be true or false, not {Describe(node)}");
+                return fallback;
+        }
+    }
+
+    private static T ReadEnum<T>(JsonObject body, string name, T fallback, Action<string, string> fail) where T : struct, Enum
+    {
+        var allowed = string.Join(", ", Enum.GetNames<T>().Select(n => $"\"{n.ToLowerInvariant()}\""));
+        if (Present(body, name) is not { } node) return fallback;
+        if (node.GetValueKind() == JsonValueKind.String && Enum.TryParse<T>(node.GetValue<string>(), ignoreCase: true, out var value)
+            && !int.TryParse(node.GetValue<string>(), out _))
+        {
+            return value;
+        }
+        fail(name, $"must be one of {allowed}, not {Describe(node)}");
+        return fallback;
+    }
+
+    private static JsonNode? ParseEmbedded(string name, string text, Action<string, string> fail)
+    {
+        try
+        {
+            return JsonNode.Parse(text);
+        }
+        catch (JsonException)
+        {
+            fail(name, $"is not a valid JSON array: '{Truncate(text)}'");
+            return null;
+        }
+    }
+
+    private static bool TryFiniteNumber(JsonNode? node, out double value)
+    {
+        value = 0;
+        if (node is null || node.GetValueKind() != JsonValueKind.Number) return false;
+        try
+        {
+            value = node.GetValue<double>();
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+        return double.IsFinite(value);
+    }
+
+    private static string Describe(JsonNode? node) => node is null
+        ? "null"
+        : node.GetValueKind() switch
+        {
+            JsonValueKind.String => $"the string '{Truncate(node.GetValue<string>())}'",
+            JsonValueKind.Array => "an array",
+            JsonValueKind.Object => "an object",
+            JsonValueKind.True or JsonValueKind.False => "a boolean",
+            _ => Truncate(node.ToJsonString()),
+        };
+
+    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "…";
+}

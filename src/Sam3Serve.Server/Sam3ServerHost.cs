@@ -1,0 +1,134 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+using Sam3Serve.Imaging.Input;
+using Sam3Serve.Jobs.Accounts;
+using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Jobs.Sqlite;
+using Sam3Serve.Server.Apis;
+using Sam3Serve.Server.Auth;
+using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Observability;
+using Sam3Serve.Server.Processing;
+using Sam3Serve.Server.Workers;
+
+namespace Sam3Serve.Server;
+
+/// <summary>
+/// Builds the HTTP service from <see cref="ServerOptions"/>. The caller registers the
+/// <see cref="Contracts.Inference.ISegmentationEngine"/> (the CLI registers the ONNX engine, tests a fake),
+/// which keeps this project free of ONNX.
+/// </summary>
+public static class Sam3ServerHost
+{
+    /// <summary>Creates the application; run it with <c>RunAsync</c> or <c>StartAsync</c>.</summary>
+    public static WebApplication Build(ServerOptions options, Action<IServiceCollection> configureServices, string logFormat = "simple")
+    {
+        var problems = options.Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("invalid server options: " + string.Join("; ", problems));
+        }
+        if (options.Store != "sqlite" || options.Role != "all")
+        {
+            throw new ArgumentException("this build serves --store sqlite with --role all; the Redis backend and split roles are not available yet");
+        }
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxBodyBytes);
+        builder.Services.Configure<FormOptions>(f =>
+        {
+            f.MultipartBodyLengthLimit = options.MaxBodyBytes;
+            f.ValueLengthLimit = (int)Math.Min(int.MaxValue, options.MaxBodyBytes);
+        });
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeout));
+        ConfigureLogging(builder.Logging, logFormat);
+
+        var dataLock = DataDirLock.Acquire(options.DataDir);
+        var database = SqliteDatabase.Open(options.DataDir);
+        var jobStore = new SqliteJobStore(database);
+        jobStore.RequeueAbandoned();
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(dataLock);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton(database);
+        services.AddSingleton<IJobStore>(jobStore);
+        services.AddSingleton<IAccountStore>(sp => new SqliteAccountStore(database, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(new ImageInputOptions
+        {
+            MaxImageBytes = options.MaxBodyBytes,
+            MaxPixels = options.MaxImagePixels,
+            FetchTimeout = TimeSpan.FromSeconds(options.ImageFetchTimeout),
+            AllowedHosts = options.AllowImageHost,
+        });
+        services.AddSingleton(sp => new ImageFetcher(sp.GetRequiredService<ImageInputOptions>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ServerMetrics>();
+        services.AddSingleton(new WorkSlots(options.Workers));
+        services.AddSingleton<JobSignal>();
+        services.AddSingleton<SegmentationPipeline>();
+        services.AddSingleton<CallerAuthenticator>();
+        services.AddHostedService<EngineInitializer>();
+        services.AddHostedService<JobWorker>();
+        services.AddHostedService<RetentionSweeper>();
+        services.AddOpenApi();
+        configureServices(services);
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.Use(CountRequests);
+        app.MapSegmentationApi();
+        app.MapRequestsApi();
+        app.MapAccountApi();
+        app.MapHealthApi();
+        app.MapMetrics("/metrics");
+        app.MapOpenApi("/openapi/{documentName}.json");
+        // Unmatched routes and methods still answer with the contract's JSON error shape.
+        app.MapFallback((HttpContext c) => ErrorResponses.Result(404, $"no endpoint at {c.Request.Method} {c.Request.Path}"));
+        return app;
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, string format)
+    {
+        logging.ClearProviders();
+        if (format == "json")
+        {
+            logging.AddJsonConsole(o => o.IncludeScopes = true);
+        }
+        else
+        {
+            logging.AddSimpleConsole(o =>
+            {
+                o.IncludeScopes = true;
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+            });
+        }
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+    }
+
+    private static async Task CountRequests(HttpContext context, RequestDelegate next)
+    {
+        var metrics = context.RequestServices.GetRequiredService<ServerMetrics>();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            var endpoint = (context.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "unmatched";
+            metrics.Requests.WithLabels(endpoint, context.Response.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+            metrics.RequestSeconds.WithLabels(endpoint).Observe(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+}

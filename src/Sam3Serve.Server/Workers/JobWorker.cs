@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sam3Serve.Contracts.Inference;
+using Sam3Serve.Imaging.Input;
+using Sam3Serve.Jobs.Accounts;
+using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Observability;
+using Sam3Serve.Server.Processing;
+using Sam3Serve.Server.Requests;
+
+namespace Sam3Serve.Server.Workers;
+
+/// <summary>
+/// Runs v2 jobs: --workers loops, each taking a work slot, leasing the oldest job, renewing the lease
+/// while it works, and recording COMPLETED or FAILED. On shutdown the loops stop taking jobs and
+/// finish the ones in hand (up to the shutdown timeout); a job cut off is leased again after a restart.
+/// </summary>
+public sealed partial class JobWorker(
+    IJobStore jobs,
+    IAccountStore accounts,
+    SegmentationPipeline pipeline,
+    ISegmentationEngine engine,
+    WorkSlots slots,
+    JobSignal signal,
+    ServerOptions options,
+    ServerMetrics metrics,
+    TimeProvider time,
+    ILogger<JobWorker> logger) : BackgroundService
+{
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
+    private readonly string _workerId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Wait for the model before taking jobs, so a job is not failed for a model still loading.
+        while (!engine.IsReady)
+        {
+            await Task.Delay(200, stoppingToken);
+        }
+        var loops = Enumerable.Range(0, options.Workers).Select(i => LoopAsync(i, stoppingToken));
+        await Task.WhenAll(loops);
+    }
+
+    private async Task LoopAsync(int index, CancellationToken stoppingToken)
+    {
+        var workerId = $"{_workerId}/{index}";
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                using var slot = await slots.AcquireAsync(stoppingToken);
+                var leased = await jobs.LeaseNextAsync(workerId, Lease, stoppingToken);
+                if (leased is null)
+                {
+                    slot.Dispose();
+                    await signal.WaitAsync(IdlePoll, stoppingToken);
+                    continue;
+                }
+                await RunAsync(leased);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                // The store itself failed (disk full, locked): keep the loop alive and retry.
+                LogLoopFault(logger, e);
+                await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+            }
+        }
+    }
+
+    private TimeSpan Lease => TimeSpan.FromSeconds(options.LeaseSeconds);
+
+    /// <summary>Processes one leased job to its end. Deliberately not cancelled by shutdown: the work in hand drains.</summary>
+    private async Task RunAsync(LeasedJob leased)
+    {
+        var job = leased.Job;
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = job.Id });
+        var queueSeconds = ((job.StartedAt ?? time.GetUtcNow()) - job.CreatedAt).TotalSeconds;
+        metrics.StageSeconds.WithLabels("queue").Observe(Math.Max(0, queueSeconds));
+        using var renewal = new CancellationTokenSource();
+        var renewTask = RenewWhileRunningAsync(leased, renewal.Token);
+        JobOutcome outcome;
+        try
+        {
+            outcome = job.Attempts > options.MaxAttempts
+                ? Failure($"the request was abandoned {job.Attempts - 1} times by workers that stopped while processing it; giving up", queueSeconds, 0)
+                : await ProcessAsync(job, queueSeconds);
+        }
+        finally
+        {
+            await renewal.CancelAsync();
+            await renewTask;
+        }
+        var finished = await jobs.FinishAsync(leased, outcome, TimeSpan.FromSeconds(options.Retention), CancellationToken.None);
+        if (!finished)
+        {
+            LogLeaseLost(logger, job.Id);
+            return;
+        }
+        if (outcome.Succeeded)
+        {
+            await accounts.CommitAsync(job.KeyId, job.Price, CancellationToken.None);
+        }
+        else
+        {
+            await accounts.ReleaseAsync(job.KeyId, job.Price, CancellationToken.None);
+        }
+        metrics.Jobs.WithLabels("v2", outcome.Succeeded ? "completed" : "failed").Inc();
+        LogFinished(logger, job.Id, outcome.Succeeded ? "COMPLETED" : "FAILED", outcome.Error ?? "");
+    }
+
+    private async Task<JobOutcome> ProcessAsync(JobRecord job, double queueSeconds)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var request = StoredRequest.Deserialize(job.RequestJson);
+            ImageReference image = job.ImageUrl is { } url
+                ? new ImageReference.Url(new Uri(url))
+                : new ImageReference.Inline(await jobs.GetInputImageAsync(job.Id, CancellationToken.None)
+                    ?? throw new ApiException(500, "the stored input image is missing"));
+            var result = await pipeline.RunAsync(request, image, CancellationToken.None);
+            var metricsJson = result.Metrics;
+            metricsJson[MetricNames.Queue] = queueSeconds;
+            metricsJson[MetricNames.Total] = queueSeconds + clock.Elapsed.TotalSeconds;
+            return new JobOutcome(
+                JsonSerializer.Serialize(result.Rendered.Output, JsonOptions.Web),
+                null,
+                JsonSerializer.Serialize(metricsJson),
+                result.Rendered.Media);
+        }
+        catch (ApiException e)
+        {
+            return Failure(e.Message, queueSeconds, clock.Elapsed.TotalSeconds);
+        }
+        catch (Exception e)
+        {
+            LogJobFault(logger, e, job.Id);
+            return Failure($"internal error while processing the request ({e.GetType().Name})", queueSeconds, clock.Elapsed.TotalSeconds);
+        }
+    }
+
+    private static JobOutcome Failure(string error, double queueSeconds, double runSeconds) =>
+        new(null, error, JsonSerializer.Serialize(new Dictionary<string, double>
+        {
+            [MetricNames.Queue] = queueSeconds,
+            [MetricNames.Total] = queueSeconds + runSeconds,
+        }), []);
+
+    private async Task RenewWhileRunningAsync(LeasedJob leased, CancellationToken cancellationToken)
+    {
+        var period = Lease / 3;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(period, time, cancellationToken);
+                if (!await jobs.RenewLeaseAsync(leased, Lease, cancellationToken))
+                {
+                    LogLeaseLost(logger, leased.Job.Id);
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The job finished.
+        }
+        catch (Exception e)
+        {
+            LogLoopFault(logger, e);
+        }
+    }
+
+    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Request {RequestId} finished {Status} {Error}")]
+    private static partial void LogFinished(ILogger logger, string requestId, string status, string error);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Lease on request {RequestId} was lost; another worker owns it")]
+    private static partial void LogLeaseLost(ILogger logger, string requestId);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Error, Message = "Unexpected failure processing request {RequestId}")]
+    private static partial void LogJobFault(ILogger logger, Exception exception, string requestId);
+
+    [LoggerMessage(EventId = 23, Level = LogLevel.Error, Message = "Job store failure in a worker loop; retrying")]
+    private static partial void LogLoopFault(ILogger logger, Exception exception);
+}

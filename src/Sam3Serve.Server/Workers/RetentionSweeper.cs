@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Server.Observability;
+
+namespace Sam3Serve.Server.Workers;
+
+/// <summary>Deletes finished requests and their media once their retention has run out, and refreshes the queue gauge.</summary>
+public sealed partial class RetentionSweeper(IJobStore jobs, ServerOptions options, ServerMetrics metrics, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
+{
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var period = TimeSpan.FromSeconds(Math.Max(0.2, options.SweepInterval));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var purged = await jobs.PurgeExpiredAsync(stoppingToken);
+                if (purged > 0)
+                {
+                    LogPurged(logger, purged);
+                }
+                metrics.QueueDepth.Set(await jobs.CountPendingAsync(stoppingToken));
+                await Task.Delay(period, time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogFault(logger, e);
+                await Task.Delay(period, time, stoppingToken);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "Deleted {Count} expired requests and their media")]
+    private static partial void LogPurged(ILogger logger, int count);
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Error, Message = "Retention sweep failed; retrying")]
+    private static partial void LogFault(ILogger logger, Exception exception);
+}

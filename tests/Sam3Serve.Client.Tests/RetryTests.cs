@@ -1,0 +1,177 @@
+using System.Net;
+using Sam3Serve.Client.Tests.Infrastructure;
+
+namespace Sam3Serve.Client.Tests;
+
+/// <summary>Which answers are tried again, how long the client waits, and which are raised at once.</summary>
+public sealed class RetryTests
+{
+    private const string V2 = "/v2/sam3-image";
+    private const string V1 = "/v1/sam3-image";
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static Sam3Request Request() => Sam3Request.FromUrl("https://example.com/dog.jpg").WithTextPrompt("dog");
+
+    [Fact]
+    public async Task SubmitAsync_429WithRetryAfterOneSecond_WaitsThatLongThenSucceeds()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        fake.EnqueueFault(V2, 429, """{"error":"rate limit: 60 requests per minute"}""", retryAfter: "1");
+        using var client = fake.CreateClient(o => o.MaxAttempts = 3);
+
+        var job = await client.SubmitAsync(Request(), Ct);
+
+        var attempts = fake.RequestsTo(V2);
+        Assert.Equal(2, attempts.Count);
+        var gap = attempts[1].At - attempts[0].At;
+        Assert.InRange(gap, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(5));
+        Assert.Equal(attempts[0].Body, attempts[1].Body);
+        Assert.NotEmpty(job.RequestId);
+    }
+
+    [Fact]
+    public async Task RunSyncAsync_429WithRetryAfterHttpDate_RetriesAfterTheDate()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        fake.EnqueueFault(V1, 429, """{"error":"queue full"}""", retryAfter: DateTimeOffset.UtcNow.AddSeconds(1).ToString("R"));
+        using var client = fake.CreateClient();
+
+        var answer = await client.RunSyncAsync(Request(), Ct);
+
+        Assert.True(answer.IsImage);
+        Assert.Equal(2, fake.RequestsTo(V1).Count);
+    }
+
+    [Fact]
+    public async Task RunSyncAsync_503WithoutRetryAfter_BacksOffAndRetries()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        fake.EnqueueFault(V1, 503, """{"error":"model not loaded yet"}""");
+        fake.EnqueueFault(V1, 502, """{"error":"bad gateway"}""");
+        using var client = fake.CreateClient(o => o.MaxAttempts = 3);
+
+        var answer = await client.RunSyncAsync(Request(), Ct);
+
+        Assert.Equal(FakeSam3Server.PngBytes, answer.Image);
+        Assert.Equal(3, fake.RequestsTo(V1).Count);
+    }
+
+    [Fact]
+    public async Task SubmitAsync_503OnEveryAttempt_StopsAtMaxAttemptsWithSam3ApiException()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            fake.EnqueueFault(V2, 503, """{"error":"shutting down"}""", retryAfter: "0");
+        }
+        using var client = fake.CreateClient(o => o.MaxAttempts = 3);
+
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.SubmitAsync(Request(), Ct));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
+        Assert.Equal("shutting down", error.Error);
+        Assert.Equal(TimeSpan.Zero, error.RetryAfter);
+        Assert.Equal(3, fake.RequestsTo(V2).Count);
+    }
+
+    [Fact]
+    public async Task SubmitAsync_400_RaisesSam3ApiExceptionWithoutRetry()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        const string body = """{"error":"boxes_input: x2 must be greater than x1","errors":{"boxes_input":["x2 must be greater than x1"]}}""";
+        fake.EnqueueFault(V2, 400, body);
+        using var client = fake.CreateClient();
+
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.SubmitAsync(Request().WithBox(10, 10, 5, 20), Ct));
+
+        Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
+        Assert.Equal("boxes_input: x2 must be greater than x1", error.Error);
+        Assert.Equal(["x2 must be greater than x1"], error.Errors["boxes_input"]);
+        Assert.Equal(body, error.ResponseBody);
+        Assert.Contains("400", error.Message);
+        Assert.Single(fake.RequestsTo(V2));
+    }
+
+    [Fact]
+    public async Task SubmitAsync_500_IsNotRetriedBecauseTheRequestMayHaveBeenQueued()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        fake.EnqueueFault(V2, 500, """{"error":"unexpected fault"}""");
+        using var client = fake.CreateClient();
+
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.SubmitAsync(Request(), Ct));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, error.StatusCode);
+        Assert.Single(fake.RequestsTo(V2));
+    }
+
+    [Fact]
+    public async Task RunSyncAsync_RetryAfterLongerThanMaxDelay_RaisesAtOnceWithRetryAfter()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        fake.EnqueueFault(V1, 429, """{"error":"rate limited"}""", retryAfter: "120");
+        using var client = fake.CreateClient(o => o.MaxRetryDelay = TimeSpan.FromSeconds(5));
+
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunSyncAsync(Request(), Ct));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(120), error.RetryAfter);
+        Assert.Single(fake.RequestsTo(V1));
+    }
+
+    [Fact]
+    public async Task RunSyncAsync_MaxAttemptsOne_DoesNotRetry()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        fake.EnqueueFault(V1, 503, """{"error":"busy"}""", retryAfter: "0");
+        using var client = fake.CreateClient(o => o.MaxAttempts = 1);
+
+        await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunSyncAsync(Request(), Ct));
+
+        Assert.Single(fake.RequestsTo(V1));
+    }
+
+    [Fact]
+    public async Task GetStatusAsync_503ThenOk_RetriesThePoll()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        using var client = fake.CreateClient();
+        var job = await client.SubmitAsync(Request(), Ct);
+        fake.EnqueueFault(job.StatusUrl.AbsolutePath, 503, """{"error":"store unreachable"}""", retryAfter: "0");
+
+        var status = await job.GetStatusAsync(Ct);
+
+        Assert.Equal(Sam3JobState.Queued, status.State);
+        Assert.Equal(2, fake.RequestsTo(job.StatusUrl.AbsolutePath).Count);
+    }
+
+    [Fact]
+    public async Task RunSyncAsync_WrongKey_Raises401WithServerError()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        using var client = fake.CreateClient(o => o.ApiKey = "wrong");
+
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunSyncAsync(Request(), Ct));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, error.StatusCode);
+        Assert.Equal("missing or unknown API key", error.Error);
+        Assert.Single(fake.RequestsTo(V1));
+    }
+
+    [Fact]
+    public async Task RunSyncAsync_CancelledDuringRetryWait_ThrowsOperationCanceledQuickly()
+    {
+        await using var fake = await FakeSam3Server.StartAsync();
+        fake.EnqueueFault(V1, 429, """{"error":"rate limited"}""", retryAfter: "20");
+        using var client = fake.CreateClient(o => o.MaxRetryDelay = TimeSpan.FromMinutes(1));
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(200));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.RunSyncAsync(Request(), cancel.Token));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        Assert.Single(fake.RequestsTo(V1));
+    }
+}

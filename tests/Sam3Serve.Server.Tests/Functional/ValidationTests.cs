@@ -1,0 +1,193 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Server.Tests.Infrastructure;
+using Xunit;
+
+namespace Sam3Serve.Server.Tests.Functional;
+
+/// <summary>Contract §3 (fields, types, ranges, string-encoded arrays) and §4 (mode selection), over HTTP.</summary>
+public sealed class ValidationTests : IAsyncLifetime
+{
+    private ServiceFixture _service = null!;
+
+    public async ValueTask InitializeAsync() => _service = await ServiceFixture.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _service.DisposeAsync();
+
+    [Theory]
+    [InlineData("threshold", "0.05", "threshold")]
+    [InlineData("threshold", "1.5", "threshold")]
+    [InlineData("threshold", "\"high\"", "threshold")]
+    [InlineData("points_per_side", "129", "points_per_side")]
+    [InlineData("points_per_side", "-1", "points_per_side")]
+    [InlineData("points_per_side", "2.5", "points_per_side")]
+    [InlineData("pred_iou_thresh", "0.2", "pred_iou_thresh")]
+    [InlineData("max_masks", "101", "max_masks")]
+    [InlineData("max_masks", "1e400", "max_masks")]
+    [InlineData("return_preview", "\"yes\"", "return_preview")]
+    [InlineData("return_masks", "1", "return_masks")]
+    [InlineData("mask_format", "\"jpeg\"", "mask_format")]
+    [InlineData("box_mode", "\"everything\"", "box_mode")]
+    [InlineData("text_prompt", "42", "text_prompt")]
+    [InlineData("text_prompt", "\"   \"", "text_prompt")]
+    [InlineData("text_prompts", "[]", "text_prompts")]
+    [InlineData("text_prompts", "[1, 2]", "text_prompts")]
+    [InlineData("points_input", "\"[[1, 2, 3]]\"", "points_input")]
+    [InlineData("points_input", "\"[[1, NaN]]\"", "points_input")]
+    [InlineData("points_input", "\"not json\"", "points_input")]
+    [InlineData("points_input", "{\"x\": 1}", "points_input")]
+    [InlineData("points_input", "\"[[1e400, 2]]\"", "points_input")]
+    [InlineData("point_labels_input", "\"[2]\"", "point_labels_input")]
+    [InlineData("boxes_input", "\"[[10, 10, 5, 20]]\"", "boxes_input")]
+    [InlineData("boxes_input", "\"[[10, 10, 20, 10]]\"", "boxes_input")]
+    [InlineData("boxes_input", "\"[[10, 10, 20]]\"", "boxes_input")]
+    [InlineData("image", "123", "image")]
+    [InlineData("image_id", "\"\"", "image_id")]
+    public async Task PostV1_FieldOutOfRuleOrType_Answers400NamingTheField(string field, string json, string named)
+    {
+        var body = new JsonObject { ["image"] = TestImages.Base64Png(), ["text_prompt"] = "red" };
+        body[field] = JsonNode.Parse(json);
+        using var client = _service.Client();
+        var error = await HttpAssert.ErrorAsync(await client.PostRawAsync("/v1/sam3-image", body.ToJsonString()), HttpStatusCode.BadRequest, named);
+        Assert.NotNull(error["errors"]?[named]);
+        Assert.Equal(0, _service.Engine.Calls);
+    }
+
+    [Theory]
+    [InlineData("{")]
+    [InlineData("[1, 2]")]
+    [InlineData("\"image\"")]
+    [InlineData("{\"image\": \"abc\", \"threshold\": NaN}")]
+    [InlineData("")]
+    public async Task PostV1_MalformedJson_Answers400(string json)
+    {
+        using var client = _service.Client();
+        await HttpAssert.ErrorAsync(await client.PostRawAsync("/v1/sam3-image", json), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task PostV1_MissingImage_Answers400()
+    {
+        using var client = _service.Client();
+        await HttpAssert.ErrorAsync(await client.PostJsonAsync("/v1/sam3-image", new { text_prompt = "red" }), HttpStatusCode.BadRequest, "image");
+    }
+
+    [Fact]
+    public async Task PostV1_UnknownFields_AreIgnored()
+    {
+        using var client = _service.Client();
+        var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", base64 = false, seed = 42 });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task PostV1_SeveralBrokenFields_ListsEveryOne()
+    {
+        using var client = _service.Client();
+        var error = await HttpAssert.ErrorAsync(
+            await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), threshold = 9, max_masks = -1 }),
+            HttpStatusCode.BadRequest);
+        Assert.NotNull(error["errors"]!["threshold"]);
+        Assert.NotNull(error["errors"]!["max_masks"]);
+    }
+
+    public static TheoryData<string, SegmentationMode, string> ModeCases => new()
+    {
+        { """{"points_input": "[[10, 10]]"}""", SegmentationMode.Interactive, "interactive" },
+        { """{"points_input": [[10, 10], [20, 20]], "point_labels_input": [[1, 0]]}""", SegmentationMode.Interactive, "interactive" },
+        { """{"points_input": "[[10, 10]]", "boxes_input": "[[0, 0, 30, 30]]", "text_prompt": "red"}""", SegmentationMode.Interactive, "interactive" },
+        { """{"text_prompt": "red"}""", SegmentationMode.Concept, "concept" },
+        { """{"text_prompts": ["red", "blue"]}""", SegmentationMode.Concept, "concept" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]"}""", SegmentationMode.Concept, "concept" },
+        { """{"boxes_input": [[1, 2, 30, 40]], "box_mode": "object"}""", SegmentationMode.Interactive, "interactive" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_mode": "object", "text_prompt": "red"}""", SegmentationMode.Concept, "concept" },
+        { """{}""", SegmentationMode.Automatic, "automatic" },
+        { """{"points_per_side": 8, "points_input": ""}""", SegmentationMode.Automatic, "automatic" },
+    };
+
+    [Theory]
+    [MemberData(nameof(ModeCases))]
+    public async Task PostV1_ModeSelection_FollowsContractOrder(string fields, SegmentationMode expected, string modeName)
+    {
+        var body = JsonNode.Parse(fields)!.AsObject();
+        body["image"] = TestImages.Base64Png();
+        body["return_masks"] = true;
+        using var client = _service.Client();
+        var json = await HttpAssert.JsonAsync(await client.PostRawAsync("/v1/sam3-image", body.ToJsonString()));
+        Assert.Equal(modeName, json["mode"]!.GetValue<string>());
+        Assert.Equal(expected, _service.Engine.Requests.Last().Mode);
+    }
+
+    [Fact]
+    public async Task PostV1_PointsWithSeveralBoxes_Answers400()
+    {
+        using var client = _service.Client();
+        await HttpAssert.ErrorAsync(
+            await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), points_input = "[[1, 1]]", boxes_input = "[[0, 0, 5, 5], [5, 5, 9, 9]]" }),
+            HttpStatusCode.BadRequest, "boxes_input");
+    }
+
+    [Fact]
+    public async Task PostV1_NoPromptAndAutomaticOff_Answers400()
+    {
+        using var client = _service.Client();
+        await HttpAssert.ErrorAsync(
+            await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), points_per_side = 0 }),
+            HttpStatusCode.BadRequest, "no prompt given and automatic mode is off");
+    }
+
+    [Theory]
+    [InlineData("[[1]]", new[] { 1, 1 })]
+    [InlineData("[0]", new[] { 0, 0 })]
+    [InlineData("[[1, 0]]", new[] { 1, 0 })]
+    [InlineData("[0, 1]", new[] { 0, 1 })]
+    public async Task PostV1_PointLabels_FlatNestedAndBroadcast(string labels, int[] expected)
+    {
+        using var client = _service.Client();
+        var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), points_input = "[[5, 5], [9, 9]]", point_labels_input = labels });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, _service.Engine.Requests.Last().Points.Select(p => p.Label));
+    }
+
+    [Fact]
+    public async Task PostV1_LabelCountMismatch_Answers400()
+    {
+        using var client = _service.Client();
+        await HttpAssert.ErrorAsync(
+            await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), points_input = "[[5, 5], [9, 9], [1, 1]]", point_labels_input = "[1, 0]" }),
+            HttpStatusCode.BadRequest, "point_labels_input");
+    }
+
+    [Fact]
+    public async Task PostV1_PointOutsideImage_Answers400()
+    {
+        using var client = _service.Client();
+        await HttpAssert.ErrorAsync(
+            await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(64, 48), points_input = "[[500, 5]]" }),
+            HttpStatusCode.BadRequest, "points_input");
+    }
+
+    [Fact]
+    public async Task PostV1_ParametersReachTheEngine()
+    {
+        using var client = _service.Client();
+        await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "  red cup ", threshold = 0.3, max_masks = 2, image_id = "img-1", pred_iou_thresh = 0.9, points_per_side = 16 });
+        var seen = _service.Engine.Requests.Last();
+        Assert.Equal(["red cup"], seen.TextPrompts);
+        Assert.Equal(0.3f, seen.Threshold);
+        Assert.Equal(2, seen.MaxMasks);
+        Assert.Equal("img-1", seen.ImageId);
+        Assert.Equal(0.9f, seen.PredIouThresh);
+        Assert.Equal(16, seen.PointsPerSide);
+    }
+
+    [Fact]
+    public async Task PostV1_MaxMasks_CapsAutomaticMasksByScore()
+    {
+        using var client = _service.Client();
+        var body = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), max_masks = 2, return_masks = true }));
+        Assert.Equal(2, body["count"]!.GetValue<int>());
+        Assert.Equal([0.97, 0.93], body["masks"]!.AsArray().Select(m => Math.Round(m!["score"]!.GetValue<double>(), 2)));
+    }
+}
