@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Net.Http;
 using System.Text.Json;
 
@@ -196,6 +195,7 @@ public sealed partial class Sam3Client
             RequestId = job.RequestId,
             Metrics = result.Metrics,
             Output = result.Output,
+            RawOutput = result.RawOutput,
             RemainingCredits = result.RemainingCredits,
         };
     }

@@ -89,7 +89,7 @@ public static class Sam3ServerHost
         app.MapRequestsApi();
         app.MapAccountApi();
         app.MapHealthApi();
-        app.MapMetrics("/metrics");
+        app.MapMetrics("/metrics", app.Services.GetRequiredService<ServerMetrics>().Registry);
         app.MapOpenApi("/openapi/{documentName}.json");
         // Unmatched routes and methods still answer with the contract's JSON error shape.
         app.MapFallback((HttpContext c) => ErrorResponses.Result(404, $"no endpoint at {c.Request.Method} {c.Request.Path}"));

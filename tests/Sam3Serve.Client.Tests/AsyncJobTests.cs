@@ -30,6 +30,7 @@ public sealed class AsyncJobTests
         Assert.Equal(0.25, result.Metrics.InferenceTime);
         Assert.Equal(0.5, result.Metrics.QueueTime);
         Assert.Equal(41, result.RemainingCredits);
+        Assert.Equal(2, result.RawOutput!.Value.GetProperty("count").GetInt32());
 
         var output = Assert.IsType<Sam3Output>(result.Output);
         Assert.Equal((4, 3, "concept", 2), (output.Width, output.Height, output.Mode, output.Count));

@@ -174,4 +174,54 @@ public sealed class RetryTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
         Assert.Single(fake.RequestsTo(V1));
     }
+
+    [Fact]
+    public async Task GetCreditsAsync_NothingListening_RetriesConnectionFailuresThenThrows()
+    {
+        var counter = new CountingHandler(new SocketsHttpHandler());
+        using var http = new HttpClient(counter);
+        using var client = new Sam3Client(http, new Sam3ClientOptions
+        {
+            ApiKey = "k",
+            BaseAddress = new Uri("http://127.0.0.1:1/"),
+            MaxAttempts = 3,
+            InitialRetryDelay = TimeSpan.FromMilliseconds(10),
+        });
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetCreditsAsync(Ct));
+
+        Assert.Equal(3, counter.Count);
+    }
+
+    [Fact]
+    public async Task SubmitAsync_ConnectionRefused_IsRetriedBecauseNothingWasSent()
+    {
+        var counter = new CountingHandler(new SocketsHttpHandler());
+        using var http = new HttpClient(counter);
+        using var client = new Sam3Client(http, new Sam3ClientOptions
+        {
+            ApiKey = "k",
+            BaseAddress = new Uri("http://127.0.0.1:1/"),
+            MaxAttempts = 2,
+            InitialRetryDelay = TimeSpan.FromMilliseconds(10),
+        });
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.SubmitAsync(Request(), Ct));
+
+        Assert.Equal(HttpRequestError.ConnectionError, error.HttpRequestError);
+        Assert.Equal(2, counter.Count);
+    }
+
+    private sealed class CountingHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        private int _count;
+
+        public int Count => _count;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _count);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Sam3Serve.Client;
 
 /// <summary>The body of <c>GET /v2/requests/{id}</c>: status, request id, metrics and, once completed, the output.</summary>
@@ -17,6 +19,12 @@ public sealed class Sam3Result
 
     /// <summary><c>output</c>: the output object; null while the request is queued or running.</summary>
     public Sam3Output? Output { get; init; }
+
+    /// <summary>
+    /// The <c>output</c> value exactly as sent, for answers whose output is not the contract's output object
+    /// (another model slug, or a bare image URL); null when the body had no <c>output</c>.
+    /// </summary>
+    public JsonElement? RawOutput { get; init; }
 
     /// <summary><c>x-remaining-credits</c>: the key's balance after this call, when the server sends it.</summary>
     public double? RemainingCredits { get; init; }

@@ -27,9 +27,14 @@ internal static class Sam3WireReader
     {
         var raw = GetString(root, "status") ?? "";
         Sam3Output? output = null;
-        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("output", out var o) && o.ValueKind == JsonValueKind.Object)
+        JsonElement? rawOutput = null;
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("output", out var o) && o.ValueKind != JsonValueKind.Null)
         {
-            output = ReadOutput(o);
+            rawOutput = o.Clone();
+            if (o.ValueKind == JsonValueKind.Object)
+            {
+                output = ReadOutput(o);
+            }
         }
         return new Sam3Result
         {
@@ -38,6 +43,7 @@ internal static class Sam3WireReader
             RequestId = GetString(root, "request_id") ?? "",
             Metrics = ReadMetrics(root),
             Output = output,
+            RawOutput = rawOutput,
             RemainingCredits = remainingCredits,
         };
     }

@@ -21,7 +21,8 @@ public static class OnnxInputNames
             var (field, wire) = ReadTag(stream);
             if (field == ModelGraphField && wire == 2)
             {
-                var graphEnd = stream.Position + (long)ReadVarint(stream);
+                var graphLength = (long)ReadVarint(stream);
+                var graphEnd = stream.Position + graphLength;
                 ReadGraphInputs(stream, graphEnd, names);
                 stream.Position = graphEnd;
             }
@@ -40,7 +41,8 @@ public static class OnnxInputNames
             var (field, wire) = ReadTag(stream);
             if (field == GraphInputField && wire == 2)
             {
-                var valueEnd = stream.Position + (long)ReadVarint(stream);
+                var valueLength = (long)ReadVarint(stream);
+                var valueEnd = stream.Position + valueLength;
                 while (stream.Position < valueEnd)
                 {
                     var (innerField, innerWire) = ReadTag(stream);

@@ -33,6 +33,7 @@ public sealed class ImageFetcher : IDisposable
             UseCookies = false,
             AutomaticDecompression = DecompressionMethods.None,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            ConnectTimeout = options.FetchTimeout,
             ConnectCallback = ConnectCheckedAsync,
         };
         _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };

@@ -10,6 +10,8 @@ internal static class RenderingFixtures
     public const int Width = 80;
     public const int Height = 50;
 
+    private static readonly float[] Scores = [0.9f, 0.8f, 0.7f, 0.6f, 0.5f];
+
     /// <summary>A smooth gradient, so every pixel has a distinct, predictable colour.</summary>
     public static RgbImage Image()
     {
@@ -35,7 +37,7 @@ internal static class RenderingFixtures
     {
         Objects = [.. masks.Select((m, i) => new DetectedObject
         {
-            Score = 0.9f - (i * 0.1f),
+            Score = Scores[i % Scores.Length],
             Box = [i, i + 0.5f, 10 + i, 20 + i],
             PromptIndex = i % 2,
             Mask = m,
