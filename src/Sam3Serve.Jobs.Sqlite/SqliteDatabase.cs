@@ -95,7 +95,8 @@ public sealed class SqliteDatabase
             attempts      INTEGER NOT NULL DEFAULT 0,
             output_json   TEXT NULL,
             error         TEXT NULL,
-            metrics_json  TEXT NOT NULL DEFAULT '{}'
+            metrics_json  TEXT NOT NULL DEFAULT '{}',
+            media_dir     TEXT NULL
         );
         CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (status, created_at);
         CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at) WHERE expires_at IS NOT NULL;

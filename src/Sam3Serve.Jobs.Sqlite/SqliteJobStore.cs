@@ -116,9 +116,10 @@ public sealed class SqliteJobStore : IJobStore
     public async Task<bool> FinishAsync(LeasedJob leased, JobOutcome outcome, TimeSpan retention, CancellationToken cancellationToken)
     {
         var id = leased.Job.Id;
-        // Media go to a folder named after the lease, so a stale worker that lost its lease cannot
-        // overwrite the files of the worker that finished the job.
-        var mediaFolder = Path.Combine(_mediaDir, id, leased.LeaseToken);
+        // Each attempt writes its media to a folder of its own, recorded in the row by the UPDATE that
+        // wins; a worker whose finish loses (lease lost, job already finished) deletes only its own files.
+        var mediaKey = Guid.NewGuid().ToString("N");
+        var mediaFolder = Path.Combine(_mediaDir, id, mediaKey);
         foreach (var file in outcome.Media)
         {
             await WriteDurablyAsync(Path.Combine(mediaFolder, SafeName(file.Name)), file.Content, cancellationToken);
@@ -129,7 +130,7 @@ public sealed class SqliteJobStore : IJobStore
         command.CommandText = $"""
             UPDATE jobs SET status = $status, finished_at = $now, expires_at = $expires,
                 output_json = $output, error = $error, metrics_json = $metrics,
-                lease_owner = NULL, lease_until = NULL
+                lease_owner = NULL, lease_until = NULL, media_dir = $media
             WHERE id = $id AND lease_token = $token AND status = {(int)JobStatus.Processing}
             """;
         command.Parameters.AddWithValue("$status", (int)(outcome.Succeeded ? JobStatus.Completed : JobStatus.Failed));
@@ -138,6 +139,7 @@ public sealed class SqliteJobStore : IJobStore
         command.Parameters.AddWithValue("$output", (object?)outcome.OutputJson ?? DBNull.Value);
         command.Parameters.AddWithValue("$error", (object?)outcome.Error ?? DBNull.Value);
         command.Parameters.AddWithValue("$metrics", outcome.MetricsJson);
+        command.Parameters.AddWithValue("$media", mediaKey);
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$token", leased.LeaseToken);
         var won = command.ExecuteNonQuery() == 1;
@@ -167,12 +169,12 @@ public sealed class SqliteJobStore : IJobStore
         {
             return null;
         }
-        var token = LeaseTokenOf(id);
-        if (token is null)
+        var folder = MediaDirOf(id);
+        if (folder is null)
         {
             return null;
         }
-        var path = Path.Combine(_mediaDir, id, token, SafeName(name));
+        var path = Path.Combine(_mediaDir, id, folder, SafeName(name));
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
     }
 
@@ -228,11 +230,11 @@ public sealed class SqliteJobStore : IJobStore
         }
     }
 
-    private string? LeaseTokenOf(string id)
+    private string? MediaDirOf(string id)
     {
         using var connection = _database.Connect();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT lease_token FROM jobs WHERE id = $id";
+        command.CommandText = "SELECT media_dir FROM jobs WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         return command.ExecuteScalar() as string;
     }

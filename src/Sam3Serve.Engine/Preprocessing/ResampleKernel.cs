@@ -86,6 +86,10 @@ internal readonly struct ResampleKernel : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (Weights is null)
+        {
+            return; // default instance: nothing rented
+        }
         ArrayPool<int>.Shared.Return(Weights);
         ArrayPool<int>.Shared.Return(Starts);
         ArrayPool<int>.Shared.Return(Counts);

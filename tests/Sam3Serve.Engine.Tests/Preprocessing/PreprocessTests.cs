@@ -130,6 +130,31 @@ public sealed class PreprocessTests
         Assert.Equal("eb0c50facb2352358165deeaf5ae8d1d853d5275aa5e8fab91c012f0c33a7847", Sha256(bytes));
     }
 
+    [Theory]
+    [InlineData(1800, 1200, 1008, 1008)]
+    [InlineData(1800, 1200, 640, 1200)]
+    [InlineData(1800, 1200, 1800, 700)]
+    [InlineData(1800, 1200, 2000, 1500)]
+    public void ToNchw_ScalarLoops_MatchVectorLoops(int width, int height, int outWidth, int outHeight)
+    {
+        var image = new RgbImage(width, height, new byte[width * height * 3]);
+        new Random(3).NextBytes(image.Pixels);
+        var vector = Run(image, outWidth, outHeight);
+
+        byte[] scalar;
+        AppContext.SetSwitch(ImagePreprocessor.DisableSimdSwitch, true);
+        try
+        {
+            scalar = Run(image, outWidth, outHeight);
+        }
+        finally
+        {
+            AppContext.SetSwitch(ImagePreprocessor.DisableSimdSwitch, false);
+        }
+
+        Assert.True(vector.AsSpan().SequenceEqual(scalar), "SIMD and scalar resampling must agree bit for bit");
+    }
+
     [Fact]
     public void ToNchw_DestinationTooSmall_Throws()
     {
