@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using Sam3Serve.Contracts.Inference;
 
 namespace Sam3Serve.Engine.Postprocessing;
@@ -166,27 +167,52 @@ public sealed class LogitMask : IObjectMask
         for (var r = 0; r < _plan.SourceHeight; r++)
         {
             var row = _logits.AsSpan(r * w, w);
-            var first = -1;
-            var last = -1;
-            for (var c = 0; c < w; c++)
-            {
-                if (row[c] > 0f)
-                {
-                    if (first < 0)
-                    {
-                        first = c;
-                    }
-                    last = c;
-                }
-            }
+            var first = FirstPositive(row);
             if (first >= 0)
             {
                 c0 = Math.Min(c0, first);
-                c1 = Math.Max(c1, last);
+                c1 = Math.Max(c1, LastPositive(row));
                 r0 = Math.Min(r0, r);
                 r1 = r;
             }
         }
         return c1 < 0 ? null : (c0, r0, c1, r1);
+    }
+
+    private static int FirstPositive(ReadOnlySpan<float> values)
+    {
+        var i = 0;
+        var width = Vector<float>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Skip whole vectors with no positive lane, then find the lane.
+            for (; i + width <= values.Length; i += width)
+            {
+                if (Vector.GreaterThanAny(new Vector<float>(values.Slice(i, width)), Vector<float>.Zero))
+                {
+                    break;
+                }
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            if (values[i] > 0f)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static int LastPositive(ReadOnlySpan<float> values)
+    {
+        for (var i = values.Length - 1; i >= 0; i--)
+        {
+            if (values[i] > 0f)
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 }

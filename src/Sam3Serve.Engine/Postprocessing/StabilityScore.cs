@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
 namespace Sam3Serve.Engine.Postprocessing;
 
 /// <summary>SAM's stability score (spec §9): area(logit &gt; t + o) / area(logit &gt; t − o).</summary>
@@ -13,13 +16,31 @@ public static class StabilityScore
         var low = threshold - offset;
         long intersection = 0;
         long union = 0;
-        foreach (var v in logits)
+        var i = 0;
+        if (Vector.IsHardwareAccelerated && logits.Length >= Vector<float>.Count)
         {
-            if (v > high)
+            var vectors = MemoryMarshal.Cast<float, Vector<float>>(logits);
+            var highV = new Vector<float>(high);
+            var lowV = new Vector<float>(low);
+            var inter = Vector<int>.Zero;
+            var uni = Vector<int>.Zero;
+            foreach (var v in vectors)
+            {
+                // A true lane is −1, so subtracting counts it.
+                inter -= Vector.GreaterThan(v, highV);
+                uni -= Vector.GreaterThan(v, lowV);
+            }
+            intersection = Vector.Sum(inter);
+            union = Vector.Sum(uni);
+            i = vectors.Length * Vector<float>.Count;
+        }
+        for (; i < logits.Length; i++)
+        {
+            if (logits[i] > high)
             {
                 intersection++;
             }
-            if (v > low)
+            if (logits[i] > low)
             {
                 union++;
             }

@@ -49,23 +49,8 @@ public sealed partial class ClipTokenizer
     {
         var merges = MergesFile.Read(gzPath);
 
-        // Vocabulary order: 256 byte symbols, the same with "</w>", each merge's concatenation, then SOT and EOT.
-        // When two entries spell the same string the later id wins, as in the reference's dict(zip(vocab, ids)).
-        var encoder = new Dictionary<string, int>(512 + merges.Count, StringComparer.Ordinal);
-        var id = 0;
-        foreach (var b in ByteUnicodeTable.Order)
-        {
-            encoder[ByteUnicodeTable.ByteToChar[b].ToString()] = id++;
-        }
-        foreach (var b in ByteUnicodeTable.Order)
-        {
-            encoder[ByteUnicodeTable.ByteToChar[b] + "</w>"] = id++;
-        }
-        foreach (var (left, right) in merges)
-        {
-            encoder[left + right] = id++;
-        }
-        var vocabularySize = id + 2;
+        var encoder = ClipVocabulary.BuildEncoder(merges);
+        var vocabularySize = 512 + merges.Count + 2;
 
         // BPE runs on ids: every symbol it can hold is in the vocabulary, so a pair of strings is a pair of ids.
         // A merge naming a symbol outside the vocabulary can never apply and is skipped.

@@ -15,27 +15,56 @@ public static class CocoRle
     public static string Encode(ReadOnlySpan<byte> rowMajorMask, int width, int height)
     {
         CheckSize(rowMajorMask.Length, width, height);
-        var text = new StringBuilder();
-        long previous2 = 0, previous1 = 0;
-        var index = 0;
-        var inside = false;
-        long run = 0;
-        for (var x = 0; x < width; x++)
+
+        // Walking the mask column by column strides through memory; instead find where each column changes
+        // value by comparing every row with the one above (sequential, vectorised), then replay per column.
+        var changeX = new List<int>();
+        var changeY = new List<int>();
+        for (var y = 1; y < height; y++)
         {
-            for (var y = 0; y < height; y++)
+            var row = rowMajorMask.Slice(y * width, width);
+            var above = rowMajorMask.Slice((y - 1) * width, width);
+            for (var x = row.CommonPrefixLength(above); x < width; x += 1 + row[(x + 1)..].CommonPrefixLength(above[(x + 1)..]))
             {
-                var value = rowMajorMask[(y * width) + x] != 0;
-                if (value != inside)
+                if ((row[x] == 0) != (above[x] == 0))
                 {
-                    Append(text, run, index++, ref previous2, ref previous1);
-                    inside = value;
-                    run = 0;
+                    changeX.Add(x);
+                    changeY.Add(y);
                 }
-                run++;
             }
         }
-        Append(text, run, index, ref previous2, ref previous1);
-        return text.ToString();
+
+        // Counting sort of the changes by column; rows stay ascending within a column because they were found in order.
+        var columnStart = new int[width + 1];
+        foreach (var x in changeX)
+        {
+            columnStart[x + 1]++;
+        }
+        for (var x = 0; x < width; x++)
+        {
+            columnStart[x + 1] += columnStart[x];
+        }
+        var next = columnStart[..width];
+        var rows = new int[changeX.Count];
+        for (var k = 0; k < changeX.Count; k++)
+        {
+            rows[next[changeX[k]]++] = changeY[k];
+        }
+
+        var writer = new RunWriter();
+        for (var x = 0; x < width; x++)
+        {
+            var inside = rowMajorMask[x] != 0;
+            var from = 0;
+            for (var k = columnStart[x]; k < columnStart[x + 1]; k++)
+            {
+                writer.Add(inside, rows[k] - from);
+                inside = !inside;
+                from = rows[k];
+            }
+            writer.Add(inside, height - from);
+        }
+        return writer.Finish();
     }
 
     /// <summary>
@@ -112,22 +141,51 @@ public static class CocoRle
         return mask;
     }
 
-    private static void Append(StringBuilder text, long count, int index, ref long previous2, ref long previous1)
+    /// <summary>Merges (value, length) pieces into alternating runs, starting with zeros, and writes them.</summary>
+    private sealed class RunWriter
     {
-        var value = index > 2 ? count - previous2 : count;
-        previous2 = previous1;
-        previous1 = count;
-        var more = true;
-        while (more)
+        private readonly StringBuilder _text = new();
+        private bool _inside;
+        private long _run;
+        private int _index;
+        private long _previous1;
+        private long _previous2;
+
+        public void Add(bool inside, long length)
         {
-            var group = (int)(value & 0x1F);
-            value >>= 5;
-            more = (group & 0x10) != 0 ? value != -1 : value != 0;
-            if (more)
+            if (inside != _inside)
             {
-                group |= 0x20;
+                Write(_run);
+                _inside = inside;
+                _run = 0;
             }
-            text.Append((char)(group + 48));
+            _run += length;
+        }
+
+        public string Finish()
+        {
+            Write(_run);
+            return _text.ToString();
+        }
+
+        private void Write(long count)
+        {
+            var value = _index > 2 ? count - _previous2 : count;
+            _previous2 = _previous1;
+            _previous1 = count;
+            _index++;
+            var more = true;
+            while (more)
+            {
+                var group = (int)(value & 0x1F);
+                value >>= 5;
+                more = (group & 0x10) != 0 ? value != -1 : value != 0;
+                if (more)
+                {
+                    group |= 0x20;
+                }
+                _text.Append((char)(group + 48));
+            }
         }
     }
 

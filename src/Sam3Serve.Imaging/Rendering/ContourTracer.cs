@@ -55,10 +55,7 @@ internal static class ContourTracer
         }
         finally
         {
-            for (var i = 0; i < mask.Length; i++)
-            {
-                mask[i] &= Inside;
-            }
+            MaskOps.KeepBit0(mask);
         }
         return rings;
     }

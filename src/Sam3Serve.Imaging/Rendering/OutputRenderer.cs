@@ -56,7 +56,7 @@ public static class OutputRenderer
             var area = (long)mask.Length - mask.AsSpan().Count((byte)0);
             if (preview is not null)
             {
-                Stamp(preview, mask, lone ? (byte)255 : (byte)Math.Min(i + 1, 255));
+                MaskOps.Stamp(preview, mask, lone ? (byte)255 : (byte)Math.Min(i + 1, 255));
             }
             if (overlay is not null)
             {
@@ -114,17 +114,6 @@ public static class OutputRenderer
         }
     }
 
-    private static void Stamp(byte[] preview, byte[] mask, byte value)
-    {
-        for (var i = 0; i < mask.Length; i++)
-        {
-            if (mask[i] != 0)
-            {
-                preview[i] = value;
-            }
-        }
-    }
-
     private static JsonNode MaskOutput(byte[] mask, int width, int height, int index, MaskFormat format, List<MediaFile> media)
     {
         switch (format)
@@ -144,10 +133,7 @@ public static class OutputRenderer
                 return rings;
             default:
                 // Last use of this object's buffer: turn 0/1 into 0/255 in place rather than copy it.
-                for (var i = 0; i < mask.Length; i++)
-                {
-                    mask[i] = (byte)-mask[i];
-                }
+                MaskOps.OnesTo255(mask);
                 var name = MaskName(index);
                 media.Add(new MediaFile(name, PngWriter.EncodeGray8(mask, width, height)));
                 return JsonValue.Create(name);
