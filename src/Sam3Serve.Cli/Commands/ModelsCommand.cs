@@ -128,7 +128,13 @@ public static class ModelsCommand
             }
             foreach (var problem in report.Problems)
             {
-                Console.Error.WriteLine($"{problem.Kind.ToString().ToLowerInvariant(),-8} {problem.Detail}");
+                var label = problem.Kind switch
+                {
+                    VerificationProblemKind.Missing => "missing",
+                    VerificationProblemKind.ManifestMissing => "error",
+                    _ => "changed",
+                };
+                Console.Error.WriteLine($"{label,-8} {problem.Detail}");
             }
             Console.WriteLine(report.IsValid
                 ? $"{report.Intact.Count} file(s) verified in {report.Directory}"

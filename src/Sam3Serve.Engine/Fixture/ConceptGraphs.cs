@@ -93,6 +93,64 @@ internal static class ConceptGraphs
         }
         var code = g.Mul(g.Op("Max", [textCode, BoxCode(1)]), g.Sub(g.Scalar(1f), BoxCode(0)));
 
+        EmitDetections(g, feat0, code);
+        return g.Build(doc);
+    }
+
+    /// <summary>
+    /// v1 geometry encoder (spec §4): one token per box = +1 (positive) or −1 (negative) in the columns of the colours
+    /// whose evidence is positive at the box centre on fpn_feat_2, then a CLS token of zeros; padding boxes (label
+    /// −10) are masked out, the CLS token never is.
+    /// </summary>
+    public static ModelProto GeometryEncoderV1(string doc)
+    {
+        var g = new GraphBuilder("fixture_geometry_encoder");
+        var boxes = g.Input("input_boxes", DataType.Float, "batch", "num_boxes", 4);
+        var labels = g.Input("input_boxes_labels", DataType.Int64, "batch", "num_boxes");
+        var feat2 = g.Input("fpn_feat_2", DataType.Float, "batch", Channels, Level2Size, Level2Size);
+        g.Input("fpn_pos_2", DataType.Float, "batch", Channels, Level2Size, Level2Size);
+
+        var centres = g.Unsqueeze(g.Affine(g.Slice(boxes, 0, 2, 2), 2f, -1f), 2);
+        var sampled = g.Op("GridSample", [feat2, centres], null, ("mode", "nearest"), ("align_corners", 0L), ("padding_mode", "border")); // [B,3,nb,1]
+        var present = g.Cast(g.Op("Greater", [g.Op("Squeeze", [sampled, g.Longs(3)]), g.Scalar(0f)]), DataType.Float); // [B,3,nb]
+        var perBox = g.Op("Transpose", [present], null, ("perm", new long[] { 0, 2, 1 })); // [B,nb,3]
+        var positive = g.Cast(g.Op("Equal", [labels, g.LongScalar(1)]), DataType.Float);
+        var negative = g.Cast(g.Op("Equal", [labels, g.LongScalar(0)]), DataType.Float);
+        var sign = g.Unsqueeze(g.Sub(positive, negative), 2); // [B,nb,1]
+        var signed = g.Mul(perBox, sign);
+        var tokens = g.Concat(2, signed, g.Mul(g.Slice(signed, 0, 1, 2), g.Scalar(0f))); // [B,nb,4]
+        var cls = g.Mul(g.Slice(tokens, 0, 1, 1), g.Scalar(0f)); // [B,1,4]
+        var valid = g.Op("Not", [g.Op("Equal", [labels, g.LongScalar(-10)])]);
+        var clsValid = g.Op("Equal", [g.Mul(g.Slice(labels, 0, 1, 1), g.LongScalar(0)), g.LongScalar(0)]);
+        g.Output("geometry_features", g.Concat(1, tokens, cls), DataType.Float, "batch", "num_tokens", TextWidth);
+        g.Output("geometry_mask", g.Concat(1, valid, clsValid), DataType.Bool, "batch", "num_tokens");
+        return g.Build(doc);
+    }
+
+    /// <summary>
+    /// v1 decoder (spec §4): colour code = colours with a positive valid prompt token and no negative one; then as the
+    /// v2 decoder.
+    /// </summary>
+    public static ModelProto DecoderV1(string doc)
+    {
+        var g = new GraphBuilder("fixture_decoder_v1");
+        var feat0 = g.Input("fpn_feat_0", DataType.Float, "batch", Channels, MaskSize, MaskSize);
+        g.Input("fpn_feat_1", DataType.Float, "batch", Channels, Level1Size, Level1Size);
+        g.Input("fpn_feat_2", DataType.Float, "batch", Channels, Level2Size, Level2Size);
+        g.Input("fpn_pos_2", DataType.Float, "batch", Channels, Level2Size, Level2Size);
+        var prompt = g.Input("prompt_features", DataType.Float, "batch", "prompt_length", TextWidth);
+        var promptMask = g.Input("prompt_mask", DataType.Bool, "batch", "prompt_length");
+
+        var masked = g.Mul(prompt, g.Unsqueeze(g.Cast(promptMask, DataType.Float), 2));
+        var positive = g.Op("Relu", [g.Slice(g.ReduceMax(masked, [1], keepDims: false), 0, 3, 1)]);
+        var negative = g.Op("Relu", [g.Slice(g.ReduceMax(g.Op("Neg", [masked]), [1], keepDims: false), 0, 3, 1)]);
+        EmitDetections(g, feat0, g.Mul(positive, g.Sub(g.Scalar(1f), negative)));
+        return g.Build(doc);
+    }
+
+    /// <summary>The four outputs of both decoders from the colour code [B,3] (see <see cref="Decoder"/>).</summary>
+    private static void EmitDetections(GraphBuilder g, string feat0, string code)
+    {
         // Query 0: evidence of the coded colours (uncoded colours forced to −2), best over colours, × 10.
         var code4 = g.Unsqueeze(code, 2, 3);
         var gated = g.Add(g.Mul(feat0, code4), g.Mul(g.Sub(code4, g.Scalar(1f)), g.Scalar(2f)));
@@ -128,7 +186,6 @@ internal static class ConceptGraphs
         g.Output("pred_boxes", g.Concat(1, box0, otherBoxes), DataType.Float, "batch", Queries, 4);
         g.Output("pred_logits", g.Concat(1, logit0, otherLogits), DataType.Float, "batch", Queries);
         g.Output("presence_logits", presence, DataType.Float, "batch", 1);
-        return g.Build(doc);
     }
 
     /// <summary>[B,3,H,W] normalised colours → [B,3,H,W] evidence min(x_c, −x_(c+1), −x_(c+2)) via a 1×1 conv and a min.</summary>

@@ -21,8 +21,11 @@ public static class FixtureBundle
     /// <summary>The manifest's variant name.</summary>
     public const string VariantName = "fixture";
 
-    /// <summary>Writes the bundle into <paramref name="dir"/> (created if needed) and returns its manifest.</summary>
-    public static BundleManifest Write(string dir)
+    /// <summary>Writes the bundle (v2 concept layout) into <paramref name="dir"/> (created if needed) and returns its manifest.</summary>
+    public static BundleManifest Write(string dir) => Write(dir, ConceptLayout.V2);
+
+    /// <summary>Writes the bundle with the given concept layout (v1: geometry-encoder.onnx + decoder.onnx).</summary>
+    public static BundleManifest Write(string dir, ConceptLayout layout)
     {
         ArgumentException.ThrowIfNullOrEmpty(dir);
         Directory.CreateDirectory(dir);
@@ -32,15 +35,26 @@ public static class FixtureBundle
 
         WriteModel(dir, BundleFiles.VisionEncoder, ConceptGraphs.VisionEncoder(DocString));
         WriteModel(dir, BundleFiles.TextEncoder, ConceptGraphs.TextEncoder(DocString, keywordIds));
-        WriteModel(dir, BundleFiles.GeoEncoderMaskDecoder, ConceptGraphs.Decoder(DocString));
+        string[] conceptDecoders;
+        if (layout == ConceptLayout.V2)
+        {
+            WriteModel(dir, BundleFiles.GeoEncoderMaskDecoder, ConceptGraphs.Decoder(DocString));
+            conceptDecoders = [BundleFiles.GeoEncoderMaskDecoder];
+        }
+        else
+        {
+            WriteModel(dir, BundleFiles.GeometryEncoderV1, ConceptGraphs.GeometryEncoderV1(DocString));
+            WriteModel(dir, BundleFiles.DecoderV1, ConceptGraphs.DecoderV1(DocString));
+            conceptDecoders = [BundleFiles.GeometryEncoderV1, BundleFiles.DecoderV1];
+        }
         WriteModel(dir, BundleFiles.TrackerVisionEncoder, TrackerGraphs.VisionEncoder(DocString));
         WriteModel(dir, BundleFiles.TrackerDecoder, TrackerGraphs.Decoder(DocString));
 
-        var names = new[]
-        {
-            BundleFiles.VisionEncoder, BundleFiles.TextEncoder, BundleFiles.GeoEncoderMaskDecoder,
+        string[] names =
+        [
+            BundleFiles.VisionEncoder, BundleFiles.TextEncoder, .. conceptDecoders,
             BundleFiles.TrackerVisionEncoder, BundleFiles.TrackerDecoder, BundleFiles.Vocabulary,
-        };
+        ];
         var manifest = new BundleManifest
         {
             Variant = VariantName,

@@ -95,16 +95,24 @@ public static class TokenizerJsonMerges
         var compared = 0;
         foreach (var entry in vocab.EnumerateObject())
         {
-            if (!entry.Value.TryGetInt32(out var id) || id >= limit)
+            if (!entry.Value.TryGetInt32(out var id))
             {
-                continue; // special tokens and anything past the merges the tokenizer uses
+                throw new InvalidDataException($"{path}: vocabulary entry \"{entry.Name}\" has no integer id");
             }
-            if (!derived.TryGetValue(entry.Name, out var expected) || expected != id)
+            if (derived.TryGetValue(entry.Name, out var expected))
             {
-                throw new InvalidDataException(
-                    $"{path}: vocabulary entry \"{entry.Name}\" has id {id}, but the CLIP construction from its merges gives {(derived.TryGetValue(entry.Name, out var d) ? d.ToString(System.Globalization.CultureInfo.InvariantCulture) : "no id")}");
+                if (expected != id)
+                {
+                    throw new InvalidDataException(
+                        $"{path}: vocabulary entry \"{entry.Name}\" has id {id}, but the CLIP construction from its merges gives {expected}");
+                }
+                compared++;
             }
-            compared++;
+            else if (id < limit)
+            {
+                throw new InvalidDataException($"{path}: vocabulary entry \"{entry.Name}\" (id {id}) cannot be built from its merges");
+            }
+            // Other entries past the merges are special tokens.
         }
         if (compared < limit / 2)
         {

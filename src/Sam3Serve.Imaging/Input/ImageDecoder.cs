@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Sam3Serve.Contracts.Inference;
 using SkiaSharp;
 
@@ -33,19 +34,19 @@ public static class ImageDecoder
         // composited over black; dropping the alpha byte therefore gives "alpha over black".
         using var srgb = SKColorSpace.CreateSrgb();
         var decodeInfo = new SKImageInfo(stored.Width, stored.Height, SKColorType.Rgba8888, SKAlphaType.Premul, srgb);
-        using var bitmap = new SKBitmap();
-        if (!bitmap.TryAllocPixels(decodeInfo))
-        {
-            throw new ImageInputException(ImageErrorKind.TooLarge,
-                $"image of {stored.Width}x{stored.Height} pixels could not be given memory to decode");
-        }
+        var pixels = new byte[(long)info.Width * info.Height * 3];
+        var orientation = new Orientation(stored.Width, stored.Height, codec.EncodedOrigin);
 
-        var options = new SKCodecOptions(frameIndex: 0) { ZeroInitialized = SKZeroInitialized.No };
-        var result = codec.GetPixels(decodeInfo, bitmap.GetPixels(), bitmap.RowBytes, options);
+        // Row by row where the codec can (JPEG): only one RGBA row exists besides the output. Skia's PNG, WebP
+        // and GIF codecs have no scanline decoding, and BMP may run bottom-up; those decode whole into a native
+        // RGBA buffer first.
+        var result = codec.StartScanlineDecode(decodeInfo) == SKCodecResult.Success && codec.ScanlineOrder == SKCodecScanlineOrder.TopDown
+            ? DecodeByRows(codec, decodeInfo, orientation, pixels)
+            : DecodeWhole(codec, decodeInfo, orientation, pixels);
         switch (result)
         {
             case SKCodecResult.Success:
-                break;
+                return new RgbImage(info.Width, info.Height, pixels);
             case SKCodecResult.IncompleteInput:
                 throw new ImageInputException(ImageErrorKind.Invalid, "image data is truncated");
             case SKCodecResult.ErrorInInput:
@@ -54,10 +55,50 @@ public static class ImageDecoder
             default:
                 throw new ImageInputException(ImageErrorKind.Invalid, $"image could not be decoded ({info.Format}: {result})");
         }
+    }
 
-        var pixels = new byte[(long)info.Width * info.Height * 3];
-        Orientation.CopyRgb(bitmap.GetPixelSpan(), stored.Width, stored.Height, bitmap.RowBytes, codec.EncodedOrigin, pixels);
-        return new RgbImage(info.Width, info.Height, pixels);
+    private static SKCodecResult DecodeByRows(SKCodec codec, SKImageInfo decodeInfo, Orientation orientation, byte[] pixels)
+    {
+        var row = new byte[decodeInfo.RowBytes];
+        var handle = GCHandle.Alloc(row, GCHandleType.Pinned);
+        try
+        {
+            var address = handle.AddrOfPinnedObject();
+            for (var y = 0; y < decodeInfo.Height; y++)
+            {
+                if (codec.GetScanlines(address, 1, decodeInfo.RowBytes) != 1)
+                {
+                    return SKCodecResult.IncompleteInput;
+                }
+                orientation.CopyRow(row, y, pixels);
+            }
+            return SKCodecResult.Success;
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    private static SKCodecResult DecodeWhole(SKCodec codec, SKImageInfo decodeInfo, Orientation orientation, byte[] pixels)
+    {
+        using var bitmap = new SKBitmap();
+        if (!bitmap.TryAllocPixels(decodeInfo))
+        {
+            throw new ImageInputException(ImageErrorKind.TooLarge,
+                $"image of {decodeInfo.Width}x{decodeInfo.Height} pixels could not be given memory to decode");
+        }
+        var options = new SKCodecOptions(frameIndex: 0) { ZeroInitialized = SKZeroInitialized.No };
+        var result = codec.GetPixels(decodeInfo, bitmap.GetPixels(), bitmap.RowBytes, options);
+        if (result == SKCodecResult.Success)
+        {
+            var all = bitmap.GetPixelSpan();
+            for (var y = 0; y < decodeInfo.Height; y++)
+            {
+                orientation.CopyRow(all.Slice(y * bitmap.RowBytes, decodeInfo.Width * 4), y, pixels);
+            }
+        }
+        return result;
     }
 
     private static SKCodec OpenCodec(byte[] data)

@@ -2,22 +2,25 @@ using SkiaSharp;
 
 namespace Sam3Serve.Imaging.Input;
 
-/// <summary>Applies an EXIF orientation while copying decoded RGBA into packed RGB.</summary>
-internal static class Orientation
+/// <summary>Applies an EXIF orientation while copying decoded RGBA rows into packed upright RGB.</summary>
+internal sealed class Orientation
 {
-    /// <summary>True for the four orientations (5–8) whose upright image has width and height swapped.</summary>
-    public static bool SwapsAxes(SKEncodedOrigin origin) =>
-        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+    private readonly int _width;
+    private readonly int _outWidth;
+    private readonly bool _identity;
+    private readonly int _x0, _y0, _dxX, _dxY, _dyX, _dyY;
 
     /// <summary>
-    /// Copies <paramref name="rgba"/> (stored orientation, <paramref name="width"/> × <paramref name="height"/>)
-    /// into <paramref name="rgb"/> upright. Each stored pixel (x, y) lands at upright (x0 + x·dxX + y·dyX,
-    /// y0 + x·dxY + y·dyY): a walk along the stored row moves by (dxX, dxY) in the output.
+    /// Prepares to copy a stored <paramref name="width"/> × <paramref name="height"/> image. Stored pixel (x, y)
+    /// lands at upright (x0 + x·dxX + y·dyX, y0 + x·dxY + y·dyY), so a walk along a stored row is a straight
+    /// walk in the output.
     /// </summary>
-    public static void CopyRgb(ReadOnlySpan<byte> rgba, int width, int height, int rowBytes, SKEncodedOrigin origin, Span<byte> rgb)
+    public Orientation(int width, int height, SKEncodedOrigin origin)
     {
-        var (outWidth, outHeight) = SwapsAxes(origin) ? (height, width) : (width, height);
-        var (x0, y0, dxX, dxY, dyX, dyY) = origin switch
+        _width = width;
+        _outWidth = SwapsAxes(origin) ? height : width;
+        _identity = origin is SKEncodedOrigin.TopLeft;
+        (_x0, _y0, _dxX, _dxY, _dyX, _dyY) = origin switch
         {
             SKEncodedOrigin.TopRight => (width - 1, 0, -1, 0, 0, 1),
             SKEncodedOrigin.BottomRight => (width - 1, height - 1, -1, 0, 0, -1),
@@ -28,39 +31,33 @@ internal static class Orientation
             SKEncodedOrigin.LeftBottom => (0, width - 1, 0, -1, 1, 0),
             _ => (0, 0, 1, 0, 0, 1),
         };
+    }
 
-        if (origin is SKEncodedOrigin.TopLeft or SKEncodedOrigin.Default)
+    /// <summary>True for the four orientations (5–8) whose upright image has width and height swapped.</summary>
+    public static bool SwapsAxes(SKEncodedOrigin origin) =>
+        origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+
+    /// <summary>Copies stored row <paramref name="y"/> (RGBA, alpha dropped) to its upright place in <paramref name="rgb"/>.</summary>
+    public void CopyRow(ReadOnlySpan<byte> rgbaRow, int y, Span<byte> rgb)
+    {
+        if (_identity)
         {
-            for (var y = 0; y < height; y++)
+            var target = rgb.Slice(y * _width * 3, _width * 3);
+            for (int s = 0, d = 0; d < target.Length; s += 4, d += 3)
             {
-                DropAlpha(rgba.Slice(y * rowBytes, width * 4), rgb.Slice(y * width * 3, width * 3));
+                target[d] = rgbaRow[s];
+                target[d + 1] = rgbaRow[s + 1];
+                target[d + 2] = rgbaRow[s + 2];
             }
             return;
         }
-
-        var step = ((dxY * outWidth) + dxX) * 3;
-        for (var y = 0; y < height; y++)
+        var step = ((_dxY * _outWidth) + _dxX) * 3;
+        var dst = (((_y0 + (y * _dyY)) * _outWidth) + _x0 + (y * _dyX)) * 3;
+        for (var x = 0; x < _width; x++, dst += step)
         {
-            var src = rgba.Slice(y * rowBytes, width * 4);
-            var ox = x0 + (y * dyX);
-            var oy = y0 + (y * dyY);
-            var dst = ((oy * outWidth) + ox) * 3;
-            for (var x = 0; x < width; x++, dst += step)
-            {
-                rgb[dst] = src[x * 4];
-                rgb[dst + 1] = src[(x * 4) + 1];
-                rgb[dst + 2] = src[(x * 4) + 2];
-            }
-        }
-    }
-
-    private static void DropAlpha(ReadOnlySpan<byte> rgba, Span<byte> rgb)
-    {
-        for (int s = 0, d = 0; d < rgb.Length; s += 4, d += 3)
-        {
-            rgb[d] = rgba[s];
-            rgb[d + 1] = rgba[s + 1];
-            rgb[d + 2] = rgba[s + 2];
+            rgb[dst] = rgbaRow[x * 4];
+            rgb[dst + 1] = rgbaRow[(x * 4) + 1];
+            rgb[dst + 2] = rgbaRow[(x * 4) + 2];
         }
     }
 }

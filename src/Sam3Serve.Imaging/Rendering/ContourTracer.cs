@@ -8,15 +8,15 @@ namespace Sam3Serve.Imaging.Rendering;
 internal static class ContourTracer
 {
     // Directions in image coordinates (y down): east, south, west, north. Turning right is d + 1.
-    private static ReadOnlySpan<int> StepX => [1, 0, -1, 0];
-    private static ReadOnlySpan<int> StepY => [0, 1, 0, -1];
+    private static readonly int[] StepX = [1, 0, -1, 0];
+    private static readonly int[] StepY = [0, 1, 0, -1];
 
     // Walking direction d from corner (cx, cy), the pixel right of the edge is (cx + RightX[d], cy + RightY[d])
     // and the pixel left of it is (cx + LeftX[d], cy + LeftY[d]). The mask is always kept on the right.
-    private static ReadOnlySpan<int> RightX => [0, -1, -1, 0];
-    private static ReadOnlySpan<int> RightY => [0, 0, -1, -1];
-    private static ReadOnlySpan<int> LeftX => [0, 0, -1, -1];
-    private static ReadOnlySpan<int> LeftY => [-1, 0, 0, -1];
+    private static readonly int[] RightX = [0, -1, -1, 0];
+    private static readonly int[] RightY = [0, 0, -1, -1];
+    private static readonly int[] LeftX = [0, 0, -1, -1];
+    private static readonly int[] LeftY = [-1, 0, 0, -1];
 
     private const byte Inside = 1;
     private const byte TopEdgeTraced = 2;

@@ -28,70 +28,109 @@ internal static class OverlayPainter
     /// <summary>
     /// Tints pixels of <paramref name="rgba"/> where <paramref name="mask"/> (0/1, row-major) is set. Mask
     /// pixels with an outside pixel among their 8 neighbours, and outside pixels with a mask pixel among their
-    /// 4 neighbours, get the solid colour; the image border does not count as outside.
+    /// 4 neighbours, get the solid colour; the image border does not count as outside. Works on runs of equal
+    /// pixels found with vectorised searches, so the cost follows the mask's outline, not its area.
     /// </summary>
     public static void Paint(Span<byte> rgba, ReadOnlySpan<byte> mask, int width, int height, (byte R, byte G, byte B) colour)
     {
         for (var y = 0; y < height; y++)
         {
             var row = mask.Slice(y * width, width);
-            var above = y > 0 ? mask.Slice((y - 1) * width, width) : row;
-            var below = y < height - 1 ? mask.Slice((y + 1) * width, width) : row;
-            var first = MinNonNegative(row.IndexOfAnyExcept((byte)0), above.IndexOfAnyExcept((byte)0), below.IndexOfAnyExcept((byte)0));
-            if (first < 0)
-            {
-                continue;
-            }
-            var last = Math.Max(row.LastIndexOfAnyExcept((byte)0), Math.Max(above.LastIndexOfAnyExcept((byte)0), below.LastIndexOfAnyExcept((byte)0)));
-            var from = Math.Max(first - 1, 0);
-            var to = Math.Min(last + 1, width - 1);
+            var above = y > 0 ? mask.Slice((y - 1) * width, width) : default;
+            var below = y < height - 1 ? mask.Slice((y + 1) * width, width) : default;
             var pixels = rgba.Slice(y * width * 4, width * 4);
-            for (var x = from; x <= to; x++)
+
+            for (var x = 0; NextRun(row, x, nonzero: true, out var a, out var b); x = b)
             {
-                var left = x > 0 ? x - 1 : x;
-                var right = x < width - 1 ? x + 1 : x;
-                bool outline;
-                if (row[x] != 0)
+                Blend(pixels, a, b, colour);
+                // Each end of the run and the outside pixel beside it; then every run pixel within one column of
+                // an outside pixel in the row above or below.
+                if (a > 0)
                 {
-                    outline = row[left] == 0 || row[right] == 0
-                        || above[left] == 0 || above[x] == 0 || above[right] == 0
-                        || below[left] == 0 || below[x] == 0 || below[right] == 0;
+                    Solid(pixels, a - 1, a + 1, colour);
                 }
-                else
+                if (b < width)
                 {
-                    outline = row[left] != 0 || row[right] != 0 || above[x] != 0 || below[x] != 0;
-                    if (!outline)
-                    {
-                        continue;
-                    }
+                    Solid(pixels, b - 1, b + 1, colour);
                 }
-                var o = x * 4;
-                if (outline)
-                {
-                    pixels[o] = colour.R;
-                    pixels[o + 1] = colour.G;
-                    pixels[o + 2] = colour.B;
-                }
-                else
-                {
-                    pixels[o] = (byte)((pixels[o] + colour.R + 1) >> 1);
-                    pixels[o + 1] = (byte)((pixels[o + 1] + colour.G + 1) >> 1);
-                    pixels[o + 2] = (byte)((pixels[o + 2] + colour.B + 1) >> 1);
-                }
+                int lo = Math.Max(a - 1, 0), hi = Math.Min(b + 1, width);
+                OutlineNearZeros(pixels, above, lo, hi, a, b, colour);
+                OutlineNearZeros(pixels, below, lo, hi, a, b, colour);
+            }
+
+            // Outer outline: outside pixels directly under or over a mask pixel of the next or previous row.
+            OutlineUnder(pixels, row, above, colour);
+            OutlineUnder(pixels, row, below, colour);
+        }
+    }
+
+    private static void OutlineNearZeros(Span<byte> pixels, ReadOnlySpan<byte> neighbour, int lo, int hi, int a, int b,
+        (byte R, byte G, byte B) colour)
+    {
+        if (neighbour.IsEmpty)
+        {
+            return;
+        }
+        var window = neighbour[lo..hi];
+        for (var x = 0; NextRun(window, x, nonzero: false, out var za, out var zb); x = zb)
+        {
+            Solid(pixels, Math.Max(lo + za - 1, a), Math.Min(lo + zb + 1, b), colour);
+        }
+    }
+
+    private static void OutlineUnder(Span<byte> pixels, ReadOnlySpan<byte> row, ReadOnlySpan<byte> neighbour, (byte R, byte G, byte B) colour)
+    {
+        if (neighbour.IsEmpty)
+        {
+            return;
+        }
+        for (var x = 0; NextRun(neighbour, x, nonzero: true, out var c, out var d); x = d)
+        {
+            var under = row[c..d];
+            for (var u = 0; NextRun(under, u, nonzero: false, out var e, out var f); u = f)
+            {
+                Solid(pixels, c + e, c + f, colour);
             }
         }
     }
 
-    private static int MinNonNegative(int a, int b, int c)
+    /// <summary>Finds the next run of nonzero (or zero) bytes at or after <paramref name="from"/>.</summary>
+    private static bool NextRun(ReadOnlySpan<byte> span, int from, bool nonzero, out int start, out int end)
     {
-        var min = int.MaxValue;
-        foreach (var v in (ReadOnlySpan<int>)[a, b, c])
+        var rest = span[from..];
+        var i = nonzero ? rest.IndexOfAnyExcept((byte)0) : rest.IndexOf((byte)0);
+        if (i < 0)
         {
-            if (v >= 0 && v < min)
-            {
-                min = v;
-            }
+            start = end = span.Length;
+            return false;
         }
-        return min == int.MaxValue ? -1 : min;
+        start = from + i;
+        var tail = span[start..];
+        var j = nonzero ? tail.IndexOf((byte)0) : tail.IndexOfAnyExcept((byte)0);
+        end = j < 0 ? span.Length : start + j;
+        return true;
+    }
+
+    private static void Blend(Span<byte> pixels, int from, int to, (byte R, byte G, byte B) colour)
+    {
+        for (var o = from * 4; o < to * 4; o += 4)
+        {
+            pixels[o] = (byte)((pixels[o] + colour.R + 1) >> 1);
+            pixels[o + 1] = (byte)((pixels[o + 1] + colour.G + 1) >> 1);
+            pixels[o + 2] = (byte)((pixels[o + 2] + colour.B + 1) >> 1);
+        }
+    }
+
+    /// <summary>Paints pixels [from, to) of the row solid, where they lie in the span's pixels; safe to repeat.</summary>
+    private static void Solid(Span<byte> pixels, int from, int to, (byte R, byte G, byte B) colour)
+    {
+        from = Math.Max(from, 0);
+        to = Math.Min(to, pixels.Length / 4);
+        for (var o = from * 4; o < to * 4; o += 4)
+        {
+            pixels[o] = colour.R;
+            pixels[o + 1] = colour.G;
+            pixels[o + 2] = colour.B;
+        }
     }
 }

@@ -75,6 +75,24 @@ public sealed class ModelDownloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PullAsync_OnlyTokenizerJsonOnServer_DerivesWorkingVocabulary()
+    {
+        _mirror.AddDefaultSet("q8", withVocabulary: false);
+        _mirror.Files["tokenizer.json"] = System.Text.Encoding.UTF8.GetBytes(
+            Text.TokenizerJsonTests.BuildTokenizerJson(Text.TokenizerJsonTests.ReadRealMerges(), arrayMerges: false));
+
+        var result = await _downloader.PullAsync(Options("q8"), null, Ct);
+
+        Assert.True(result.VocabularyFromTokenizerJson);
+        Assert.Empty(result.NotOnServer);
+        var vocabulary = Path.Combine(_dir.Path, BundleFiles.Vocabulary);
+        var tokenizer = Sam3Serve.Engine.Text.ClipTokenizer.FromMergesFile(vocabulary);
+        Assert.Equal(new long[] { 49406, 2368, 49407 }, tokenizer.Encode("cat").InputIds[..3]);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, "tokenizer.json")));
+        Assert.True(ModelVerifier.Verify(_dir.Path, Ct).IsValid);
+    }
+
+    [Fact]
     public async Task PullAsync_ConnectionDroppedOnce_SecondPullResumesWithRange()
     {
         var data = FakeModelMirror.RandomBytes(300_000, seed: 7);

@@ -114,6 +114,21 @@ public sealed class ImageDecoderTests
         }
     }
 
+    [Theory]
+    [InlineData("dog.jpg")]
+    [InlineData("cat.png")]
+    public void Decode_Photo_AllocatesLittleBeyondTheOutput(string name)
+    {
+        var data = File.ReadAllBytes(SharedPaths.Image(name));
+        ImageDecoder.Decode(data, Limit);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var image = ImageDecoder.Decode(data, Limit);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.InRange(allocated, image.Pixels.Length, image.Pixels.Length + 64 * 1024);
+    }
+
     [Fact]
     public void Decode_ExifOrientation6_MovesTopLeftPixelToTopRight()
     {

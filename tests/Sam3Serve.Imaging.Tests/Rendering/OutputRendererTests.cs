@@ -225,6 +225,30 @@ public sealed class OutputRendererTests
         Assert.Equal(expected, log);
     }
 
+    [Theory]
+    [InlineData(MaskFormat.Rle)]
+    [InlineData(MaskFormat.Polygon)]
+    [InlineData(MaskFormat.Png)]
+    public void Render_ManyMasks_HoldsOneMaskBufferAtATime(MaskFormat format)
+    {
+        const int width = 1200, height = 900, count = 12;
+        var image = new Contracts.Inference.RgbImage(width, height, new byte[width * height * 3]);
+        var masks = Enumerable.Range(0, count)
+            .Select(i => (Contracts.Inference.IObjectMask)PredicateMask.Rectangle(width, height, 50 * i, 30 * i, 300 + (50 * i), 200 + (30 * i)))
+            .ToArray();
+        var request = Request(preview: true, masks: true, format: format);
+        OutputRenderer.Render(Result(masks), image, request);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var rendered = OutputRenderer.Render(Result(masks), image, request);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        // The mask buffer and the preview are full-size; everything else (PNGs, strings, JSON) is small here.
+        var media = rendered.Media.Sum(m => (long)m.Content.Length);
+        Assert.Equal(count, rendered.Output.Count);
+        Assert.InRange(allocated, 2L * width * height, (2L * width * height) + (2 * media) + (2 * 1024 * 1024));
+    }
+
     [Fact]
     public void Render_MaskOfOtherSize_Throws()
     {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Sam3Serve.Engine.Text;
 
 namespace Sam3Serve.Engine.Bundle.Download;
 
@@ -45,6 +46,7 @@ public sealed class ModelDownloader : IDisposable
         var entries = new List<BundleManifestFile>();
         var downloaded = new List<string>();
         var notOnServer = new Dictionary<string, string>(StringComparer.Ordinal);
+        var vocabularyDerived = false;
         for (var i = 0; i < files.Count; i++)
         {
             var name = files[i];
@@ -62,27 +64,44 @@ public sealed class ModelDownloader : IDisposable
             var staged = Path.Combine(staging, name);
             if (!File.Exists(staged))
             {
+                string? missing = null;
                 try
                 {
                     await TransferWithRetriesAsync(context, staged + PartialSuffix, options, ct).ConfigureAwait(false);
+                    File.Move(staged + PartialSuffix, staged, overwrite: true);
                 }
                 catch (ModelDownloadException ex) when (ex.StatusCode == HttpStatusCode.NotFound && optional.Contains(name))
+                {
+                    missing = $"{context.Url} answered 404 Not Found.";
+                }
+                if (missing is not null)
                 {
                     var local = Path.Combine(directory, name);
                     if (File.Exists(local))
                     {
                         // Placed by hand: keep it and record it.
                         entries.Add(new BundleManifestFile(name, new FileInfo(local).Length, await FileHashing.Sha256Async(local, ct).ConfigureAwait(false)));
+                        continue;
                     }
-                    else
+                    if (name == BundleFiles.Vocabulary && options.DeriveVocabularyFromTokenizerJson)
                     {
-                        var hint = MissingOptionalHint(name, directory);
-                        notOnServer[name] = $"{context.Url} answered 404 Not Found. {hint}";
-                        context.Report(DownloadStage.NotOnServer, 0, null, 0, notOnServer[name]);
+                        var problem = await TryDeriveVocabularyAsync(options, staging, staged, context, ct).ConfigureAwait(false);
+                        if (problem is null)
+                        {
+                            vocabularyDerived = true;
+                        }
+                        else
+                        {
+                            missing += " " + problem;
+                        }
                     }
-                    continue;
+                    if (!File.Exists(staged))
+                    {
+                        notOnServer[name] = $"{missing} {MissingOptionalHint(name, directory)}";
+                        context.Report(DownloadStage.NotOnServer, 0, null, 0, notOnServer[name]);
+                        continue;
+                    }
                 }
-                File.Move(staged + PartialSuffix, staged, overwrite: true);
                 downloaded.Add(name);
             }
 
@@ -100,7 +119,7 @@ public sealed class ModelDownloader : IDisposable
         }
 
         Install(directory, staging, options.Variant, entries, installed);
-        return new PullResult(directory, options.Variant, entries, downloaded, notOnServer);
+        return new PullResult(directory, options.Variant, entries, downloaded, notOnServer, vocabularyDerived);
     }
 
     /// <inheritdoc />
@@ -300,6 +319,35 @@ public sealed class ModelDownloader : IDisposable
         }
     }
 
+    // The usls release ships a Hugging Face tokenizer.json instead of the CLIP merges file; the merges file is
+    // recovered from it (and checked against its vocabulary). Returns null on success, else why it failed.
+    private async Task<string?> TryDeriveVocabularyAsync(PullOptions options, string staging, string stagedVocabulary, FileContext vocabulary, CancellationToken ct)
+    {
+        const string jsonName = "tokenizer.json";
+        var context = vocabulary with { Name = jsonName, Url = options.UrlFor(jsonName) };
+        var jsonPath = Path.Combine(staging, jsonName);
+        try
+        {
+            await TransferWithRetriesAsync(context, jsonPath + PartialSuffix, options, ct).ConfigureAwait(false);
+            File.Move(jsonPath + PartialSuffix, jsonPath, overwrite: true);
+            var merges = TokenizerJsonMerges.WriteMergesFile(jsonPath, stagedVocabulary);
+            vocabulary.Report(DownloadStage.Completed, new FileInfo(stagedVocabulary).Length, null, 0, $"derived from {jsonName} ({merges} merges)");
+            return null;
+        }
+        catch (ModelDownloadException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
+        {
+            return $"{context.Url} answered 404 Not Found as well.";
+        }
+        catch (InvalidDataException ex)
+        {
+            return $"{jsonName} could not stand in for it: {ex.Message}.";
+        }
+        finally
+        {
+            File.Delete(jsonPath);
+        }
+    }
+
     private static bool IsTransient(Exception ex, CancellationToken ct) => ex switch
     {
         ModelDownloadException => false,
@@ -319,7 +367,7 @@ public sealed class ModelDownloader : IDisposable
     private static long BytesOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 
     private static string MissingOptionalHint(string name, string directory) => name == BundleFiles.Vocabulary
-        ? $"The usls release ships tokenizer.json rather than the CLIP merges file; copy {name} from facebookresearch/sam3 (sam3/assets/{name}) into {directory} for text prompts."
+        ? $"Text prompts need it: copy {name} from facebookresearch/sam3 (sam3/assets/{name}) into {directory}."
         : $"Place {name} into {directory} by hand if you need it.";
 
     private static void TryDeleteEmpty(string folder)

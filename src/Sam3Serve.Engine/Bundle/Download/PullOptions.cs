@@ -36,6 +36,12 @@ public sealed record PullOptions
     /// <summary>Whether to look for <c>&lt;BaseUrl&gt;manifest.json</c> to pin hashes when none are given.</summary>
     public bool UseRemoteManifest { get; init; } = true;
 
+    /// <summary>
+    /// When the server has no <see cref="BundleFiles.Vocabulary"/>, fetch its <c>tokenizer.json</c> and recover the
+    /// merges file from it (the usls release ships only the Hugging Face format).
+    /// </summary>
+    public bool DeriveVocabularyFromTokenizerJson { get; init; } = true;
+
     /// <summary>Attempts per file; a failed transfer is resumed from what was stored.</summary>
     public int MaxAttempts { get; init; } = 4;
 

@@ -1,0 +1,31 @@
+using StackExchange.Redis;
+
+namespace Sam3Serve.Jobs.Redis;
+
+/// <summary>Every key name the backend uses, in one place (the layout is described in RedisJobStore.cs).</summary>
+internal sealed class RedisKeys(string prefix)
+{
+    public string Prefix { get; } = prefix;
+
+    public RedisKey Stream { get; } = prefix + "jobs:stream";
+    public RedisKey Leases { get; } = prefix + "jobs:leases";
+
+    /// <summary>What the lease script puts in front of an id read from the stream to find the job hash.</summary>
+    public string JobPrefix => Prefix + "job:";
+
+    public RedisKey Job(string id) => JobPrefix + id;
+    public RedisKey Input(string id) => JobPrefix + id + ":input";
+    public RedisKey Media(string id) => JobPrefix + id + ":media";
+
+    public RedisKey KeysByName { get; } = prefix + "keys:by-name";
+    public RedisKey KeysByHash { get; } = prefix + "keys:by-hash";
+    public RedisKey ApiKey(string id) => Prefix + "key:" + id;
+    public RedisKey Rate(string id) => Prefix + "rate:" + id;
+}
+
+/// <summary>Conversions between decimal credits and the stored integer micro-credits.</summary>
+internal static class Micro
+{
+    public static long From(decimal credits) => decimal.ToInt64(decimal.Round(credits * 1_000_000m));
+    public static decimal To(long micro) => micro / 1_000_000m;
+}
