@@ -30,7 +30,6 @@
 // Expired jobs vanish by key expiry (PurgeExpiredAsync has nothing to delete); XLEN of the stream is the
 // queue depth since finished entries are deleted. The server must not evict keys (maxmemory-policy
 // noeviction) and should persist with appendonly yes; appendfsync decides what an OS crash may lose.
-using System.Globalization;
 using Sam3Serve.Jobs.Queue;
 using StackExchange.Redis;
 
@@ -259,6 +258,6 @@ internal static class JobHash
 
     private static DateTimeOffset? Instant(IReadOnlyDictionary<string, RedisValue> f, string name) =>
         f.TryGetValue(name, out var v) && !v.IsNull
-            ? DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(v.ToString(), NumberStyles.Integer, CultureInfo.InvariantCulture))
+            ? DateTimeOffset.FromUnixTimeMilliseconds((long)v)
             : null;
 }

@@ -39,12 +39,13 @@ public static class ServeCommand
         var provider = new Option<string>("--execution-provider") { Description = "cpu, cuda or tensorrt (default cpu)" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (default: all cores)" };
         var offline = new Option<bool>("--offline") { Description = "Never download the model; fail if it is missing" };
+        var modelBaseUrl = new Option<string>("--model-base-url") { Description = "Where a missing model is downloaded from (a mirror of the public release)" };
         var logFormat = new Option<string>("--log-format") { Description = "simple or json (default simple)" };
 
         var command = new Command("serve", "Run the HTTP service")
         {
             config, urls, dataDir, modelDir, publicBaseUrl, workers, maxQueue, retention, price, allowHost, fetchTimeout,
-            syncTimeout, role, store, redis, maxBody, maxPixels, sweep, variant, provider, threads, offline, logFormat,
+            syncTimeout, role, store, redis, maxBody, maxPixels, sweep, variant, provider, threads, offline, modelBaseUrl, logFormat,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -52,6 +53,7 @@ public static class ServeCommand
             EngineOptions engineOptions;
             string format;
             bool isOffline;
+            string? pullBaseUrl;
             try
             {
                 var s = SettingSources.Load(parse, config);
@@ -85,6 +87,7 @@ public static class ServeCommand
                 };
                 format = s.Get(logFormat, "simple");
                 isOffline = s.Get(offline, false);
+                pullBaseUrl = s.Get(modelBaseUrl, (string?)null!);
             }
             catch (Exception e) when (e is FormatException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)
             {
@@ -101,7 +104,7 @@ public static class ServeCommand
                 }
                 return 2;
             }
-            if (!await ModelProvisioning.EnsureBundleAsync(engineOptions, isOffline, cancellationToken))
+            if (!await ModelProvisioning.EnsureBundleAsync(engineOptions, isOffline, pullBaseUrl, cancellationToken))
             {
                 return 4;
             }

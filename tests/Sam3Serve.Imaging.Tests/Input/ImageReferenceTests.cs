@@ -1,5 +1,5 @@
-using Xunit;
 using Sam3Serve.Imaging.Input;
+using Xunit;
 
 namespace Sam3Serve.Imaging.Tests.Input;
 

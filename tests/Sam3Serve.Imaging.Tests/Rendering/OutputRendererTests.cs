@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Contracts.Output;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Imaging.Rendering;
@@ -39,7 +40,7 @@ public sealed class OutputRendererTests
     [Fact]
     public void Render_Box_RoundsToTwoDecimals()
     {
-        var result = Result(Rectangle(0, 0, 5, 5)) with { };
+        var result = Result(Rectangle(0, 0, 5, 5));
         var detected = result.Objects[0] with { Box = [1.23456f, 2.345678f, 70.999f, 49.004f] };
 
         var rendered = OutputRenderer.Render(result with { Objects = [detected] }, Image(), Request());
@@ -142,7 +143,7 @@ public sealed class OutputRendererTests
     {
         var left = Rectangle(5, 5, 30, 40);
         var right = Rectangle(45, 5, 75, 40);
-        var flat = new Contracts.Inference.RgbImage(Width, Height, Enumerable.Repeat((byte)128, Width * Height * 3).ToArray());
+        var flat = new RgbImage(Width, Height, Enumerable.Repeat((byte)128, Width * Height * 3).ToArray());
 
         var rendered = OutputRenderer.Render(Result(left, right), flat, Request(preview: false, overlay: true));
 
@@ -232,9 +233,9 @@ public sealed class OutputRendererTests
     public void Render_ManyMasks_HoldsOneMaskBufferAtATime(MaskFormat format)
     {
         const int width = 1200, height = 900, count = 12;
-        var image = new Contracts.Inference.RgbImage(width, height, new byte[width * height * 3]);
+        var image = new RgbImage(width, height, new byte[width * height * 3]);
         var masks = Enumerable.Range(0, count)
-            .Select(i => (Contracts.Inference.IObjectMask)PredicateMask.Rectangle(width, height, 50 * i, 30 * i, 300 + (50 * i), 200 + (30 * i)))
+            .Select(i => (IObjectMask)PredicateMask.Rectangle(width, height, 50 * i, 30 * i, 300 + (50 * i), 200 + (30 * i)))
             .ToArray();
         var request = Request(preview: true, masks: true, format: format);
         OutputRenderer.Render(Result(masks), image, request);

@@ -1,5 +1,5 @@
-using Xunit;
 using SkiaSharp;
+using Xunit;
 
 namespace Sam3Serve.Imaging.Tests.Support;
 

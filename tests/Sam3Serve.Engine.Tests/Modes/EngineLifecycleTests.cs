@@ -1,0 +1,79 @@
+using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Engine.Tests.Support;
+using Sam3Serve.Tests.Common;
+using Xunit;
+
+namespace Sam3Serve.Engine.Tests.Modes;
+
+public sealed class EngineLifecycleTests
+{
+    [Fact]
+    public async Task InitializeAsync_Fixture_ReadsTheSmallInputSizeFromMetadata()
+    {
+        using var dir = new TempDir();
+        FixtureBundle.Write(dir.Path);
+        using var engine = new Sam3Engine(new EngineOptions { ModelDir = dir.Path, WarmUp = false });
+
+        Assert.False(engine.IsReady);
+        await engine.InitializeAsync(TestContext.Current.CancellationToken);
+
+        Assert.True(engine.IsReady);
+        Assert.Equal((FixtureGeometry.ImageSize, FixtureGeometry.ImageSize), engine.ConceptInputSize);
+        Assert.Equal((FixtureGeometry.ImageSize, FixtureGeometry.ImageSize), engine.TrackerInputSize);
+        Assert.Equal(0, engine.Counters.VisionEncoderRuns);
+    }
+
+    [Fact]
+    public async Task SegmentAsync_BeforeInitialize_Throws()
+    {
+        using var engine = new Sam3Engine(new EngineOptions { ModelDir = "/nonexistent" });
+        var image = SyntheticImage.Create(8, 8, SyntheticImage.White);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Concept, TextPrompts = ["red"] }, image, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task InitializeAsync_MissingFolder_FailsWithThePath()
+    {
+        using var engine = new Sam3Engine(new EngineOptions { ModelDir = "/nonexistent/sam3-models" });
+
+        var error = await Assert.ThrowsAsync<DirectoryNotFoundException>(() => engine.InitializeAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("/nonexistent/sam3-models", error.Message, StringComparison.Ordinal);
+        Assert.False(engine.IsReady);
+    }
+
+    [Fact]
+    public async Task SegmentAsync_ConceptWithoutConceptFiles_NamesWhatIsMissing()
+    {
+        using var dir = new TempDir();
+        FixtureBundle.Write(dir.Path);
+        File.Delete(Path.Combine(dir.Path, Sam3Serve.Engine.Bundle.BundleFiles.TextEncoder));
+        using var engine = new Sam3Engine(new EngineOptions { ModelDir = dir.Path });
+        await engine.InitializeAsync(TestContext.Current.CancellationToken);
+        var image = SyntheticImage.Create(8, 8, SyntheticImage.White);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Concept, TextPrompts = ["red"] }, image, TestContext.Current.CancellationToken));
+        var point = await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Interactive, Points = [new PointPrompt(4, 4, 1)] }, image, TestContext.Current.CancellationToken);
+
+        Assert.Contains("text-encoder.onnx", error.Message, StringComparison.Ordinal);
+        Assert.Single(point.Objects);
+    }
+
+    [Fact]
+    public async Task SegmentAsync_CancelledToken_Throws()
+    {
+        using var dir = new TempDir();
+        FixtureBundle.Write(dir.Path);
+        using var engine = new Sam3Engine(new EngineOptions { ModelDir = dir.Path, WarmUp = false });
+        await engine.InitializeAsync(TestContext.Current.CancellationToken);
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Automatic }, SyntheticImage.Create(8, 8, SyntheticImage.White), cts.Token));
+    }
+}
