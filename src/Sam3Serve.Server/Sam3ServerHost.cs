@@ -35,10 +35,16 @@ public static class Sam3ServerHost
         {
             throw new ArgumentException("invalid server options: " + string.Join("; ", problems));
         }
-        if (options.Store != "sqlite" || options.Role != "all")
+        if (options.Store == "sqlite" && options.Role != "all")
         {
-            throw new ArgumentException("this build serves --store sqlite with --role all; the Redis backend and split roles are not available yet");
+            throw new ArgumentException("--role api and --role worker share work through Redis: use them with --store redis");
         }
+        if (options.Store != "sqlite")
+        {
+            throw new ArgumentException("the Redis backend is not available in this build yet; use --store sqlite");
+        }
+        var runsModel = options.Role is "all" or "worker";
+        var servesApi = options.Role is "all" or "api";
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -76,8 +82,12 @@ public static class Sam3ServerHost
         services.AddSingleton<JobSignal>();
         services.AddSingleton<SegmentationPipeline>();
         services.AddSingleton<CallerAuthenticator>();
-        services.AddHostedService<EngineInitializer>();
-        services.AddHostedService<JobWorker>();
+        services.AddSingleton<QueuedSyncRunner>();
+        if (runsModel)
+        {
+            services.AddHostedService<EngineInitializer>();
+            services.AddHostedService<JobWorker>();
+        }
         services.AddHostedService<RetentionSweeper>();
         services.AddOpenApi();
         configureServices(services);
@@ -85,12 +95,16 @@ public static class Sam3ServerHost
         var app = builder.Build();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.Use(CountRequests);
-        app.MapSegmentationApi();
-        app.MapRequestsApi();
-        app.MapAccountApi();
+        if (servesApi)
+        {
+            app.MapSegmentationApi();
+            app.MapRequestsApi();
+            app.MapAccountApi();
+            app.MapOpenApi("/openapi/{documentName}.json");
+        }
+        // A worker serves only health and metrics.
         app.MapHealthApi();
         app.MapMetrics("/metrics", app.Services.GetRequiredService<ServerMetrics>().Registry);
-        app.MapOpenApi("/openapi/{documentName}.json");
         // Unmatched routes and methods still answer with the contract's JSON error shape.
         app.MapFallback((HttpContext c) => ErrorResponses.Result(404, $"no endpoint at {c.Request.Method} {c.Request.Path}"));
         return app;

@@ -104,7 +104,7 @@ public static class ServeCommand
                 }
                 return 2;
             }
-            if (!await ModelProvisioning.EnsureBundleAsync(engineOptions, isOffline, pullBaseUrl, cancellationToken))
+            if (options.Role != "api" && !await ModelProvisioning.EnsureBundleAsync(engineOptions, isOffline, pullBaseUrl, cancellationToken))
             {
                 return 4;
             }
@@ -114,6 +114,10 @@ public static class ServeCommand
             {
                 app = Sam3ServerHost.Build(options, services =>
                 {
+                    if (options.Role == "api")
+                    {
+                        return; // an API process never loads the model
+                    }
                     services.AddSingleton(engineOptions);
                     services.AddSingleton<Sam3Engine>(sp => new Sam3Engine(engineOptions, sp.GetRequiredService<ILogger<Sam3Engine>>()));
                     services.AddSingleton<ISegmentationEngine>(sp => sp.GetRequiredService<Sam3Engine>());

@@ -8,6 +8,12 @@ namespace Sam3Serve.Engine.Text;
 /// CLIP byte-level BPE tokenizer as SAM 3's text encoder expects it (spec §6.2): vocabulary derived from the merges
 /// file, <c>[SOT] tokens [EOT]</c> in a context of 32, padded with EOT. Thread-safe; words are cached.
 /// </summary>
+/// <remarks>
+/// Known differences from the Python reference, both outside ordinary prompts: text cleaning reproduces only part
+/// of ftfy (see <see cref="ClipTextCleaner"/>), and .NET's regex classifies UTF-16 code units, so a letter or
+/// digit outside the Basic Multilingual Plane (e.g. mathematical alphanumerics) is grouped with punctuation
+/// instead of with its word. Emoji and other symbols split the same way in both.
+/// </remarks>
 public sealed partial class ClipTokenizer
 {
     /// <summary>Sequence length the text encoder takes.</summary>

@@ -49,6 +49,10 @@ public sealed class ImageFetcher : IDisposable
     public async Task<byte[]> FetchAsync(Uri url, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
+        if (!url.IsAbsoluteUri)
+        {
+            throw new ImageInputException(ImageErrorKind.Invalid, "image URL must be absolute");
+        }
         using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try

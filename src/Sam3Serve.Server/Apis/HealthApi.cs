@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Errors;
@@ -21,9 +22,10 @@ public static class HealthApi
         return app;
     }
 
-    private static async Task<IResult> ReadyAsync(HttpContext context, ISegmentationEngine engine, IJobStore jobs)
+    private static async Task<IResult> ReadyAsync(HttpContext context, IJobStore jobs)
     {
-        var modelLoaded = engine.IsReady;
+        // An API-only process has no model to wait for.
+        var modelLoaded = context.RequestServices.GetService<ISegmentationEngine>()?.IsReady ?? true;
         var storeReachable = await jobs.PingAsync(context.RequestAborted);
         var body = new JsonObject
         {

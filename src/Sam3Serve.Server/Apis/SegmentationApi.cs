@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Contracts.Output;
 using Sam3Serve.Contracts.Requests;
@@ -40,12 +41,14 @@ public static class SegmentationApi
 
     private static async Task<IResult> RunSyncAsync(
         string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, IJobStore jobs,
-        SegmentationPipeline pipeline, ISegmentationEngine engine, WorkSlots slots, ServerOptions options, ServerMetrics metrics)
+        SegmentationPipeline pipeline, WorkSlots slots, ServerOptions options, ServerMetrics metrics, IServiceProvider services)
     {
         CheckModel(model, options);
         var caller = await auth.AuthenticateAsync(context, countTowardsRateLimit: true);
         var (submitted, image) = await ReadSubmissionAsync(context, options);
-        if (!engine.IsReady)
+        // An API-only process (--role api) has no model: its /v1 requests go through the shared queue.
+        var engine = services.GetService<ISegmentationEngine>();
+        if (engine is { IsReady: false })
         {
             throw new ApiException(503, "the model is still loading; retry shortly", retryAfterSeconds: 5);
         }
@@ -56,9 +59,11 @@ public static class SegmentationApi
         var started = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.SyncTimeout));
-        // The run holds its work slot until the engine returns, even when the caller stops waiting,
-        // so the number of requests in the model never exceeds --workers.
-        var run = RunInSlotAsync(slots, pipeline, submitted.Request, image, deadline.Token);
+        // In-process, the run holds its work slot until the engine returns, even when the caller stops
+        // waiting, so the number of requests in the model never exceeds --workers.
+        var run = engine is null
+            ? services.GetRequiredService<QueuedSyncRunner>().RunAsync(NewJobFor(context, caller, submitted, image, options), deadline.Token)
+            : RunInSlotAsync(slots, pipeline, submitted.Request, image, deadline.Token);
         PipelineResult result;
         try
         {
@@ -66,22 +71,38 @@ public static class SegmentationApi
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+            if (engine is not null)
+            {
+                await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+            }
             metrics.Jobs.WithLabels("v1", "timeout").Inc();
             throw new ApiException(504, $"the request did not finish within the {options.SyncTimeout.ToString(CultureInfo.InvariantCulture)} s deadline");
         }
         catch
         {
-            await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+            // A queued run's worker has already settled the credits; an in-process run settles them here.
+            if (engine is not null)
+            {
+                await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+            }
             metrics.Jobs.WithLabels("v1", "failed").Inc();
             throw;
         }
-        await accounts.CommitAsync(caller.Id, options.Price, CancellationToken.None);
+        if (engine is not null)
+        {
+            await accounts.CommitAsync(caller.Id, options.Price, CancellationToken.None);
+        }
         metrics.Jobs.WithLabels("v1", "completed").Inc();
         result.Metrics[MetricNames.Total] = started.Elapsed.TotalSeconds;
         context.Response.Headers["x-inference-time"] = result.InferenceSeconds.ToString("0.######", CultureInfo.InvariantCulture);
         return Respond(context, submitted.Request.Output, result);
     }
+
+    private static NewJob NewJobFor(HttpContext context, ApiKeyRecord caller, SubmittedRequest submitted, ImageReference image, ServerOptions options) =>
+        new(RequestIds.Of(context), caller.Id, StoredRequest.Serialize(submitted.Request),
+            (image as ImageReference.Url)?.Value.AbsoluteUri,
+            (image as ImageReference.Inline)?.Bytes,
+            options.Price);
 
     private static async Task<PipelineResult> RunInSlotAsync(WorkSlots slots, SegmentationPipeline pipeline, SegmentationRequest request, ImageReference image, CancellationToken cancellationToken)
     {
@@ -127,11 +148,7 @@ public static class SegmentationApi
         var id = RequestIds.Of(context);
         try
         {
-            await jobs.EnqueueAsync(new NewJob(
-                id, caller.Id, StoredRequest.Serialize(submitted.Request),
-                (image as ImageReference.Url)?.Value.AbsoluteUri,
-                (image as ImageReference.Inline)?.Bytes,
-                options.Price), CancellationToken.None);
+            await jobs.EnqueueAsync(NewJobFor(context, caller, submitted, image, options), CancellationToken.None);
         }
         catch
         {

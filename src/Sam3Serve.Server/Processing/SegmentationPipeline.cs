@@ -27,6 +27,8 @@ public static class MetricNames
     public const string Queue = "queue_time";
     /// <summary>Server time from acceptance to the result.</summary>
     public const string Total = "total_time";
+    /// <summary>On FAILED requests: the HTTP status the failure maps to (400, 413, 502, 504, 500).</summary>
+    public const string ErrorCode = "error_code";
 }
 
 /// <summary>

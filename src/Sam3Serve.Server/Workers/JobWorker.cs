@@ -90,7 +90,7 @@ public sealed partial class JobWorker(
         try
         {
             outcome = job.Attempts > options.MaxAttempts
-                ? Failure($"the request was abandoned {job.Attempts - 1} times by workers that stopped while processing it; giving up", queueSeconds, 0)
+                ? Failure($"the request was abandoned {job.Attempts - 1} times by workers that stopped while processing it; giving up", 500, queueSeconds, 0)
                 : await ProcessAsync(job, queueSeconds);
         }
         finally
@@ -138,20 +138,25 @@ public sealed partial class JobWorker(
         }
         catch (ApiException e)
         {
-            return Failure(e.Message, queueSeconds, clock.Elapsed.TotalSeconds);
+            return Failure(e.Message, e.StatusCode, queueSeconds, clock.Elapsed.TotalSeconds);
         }
         catch (Exception e)
         {
             LogJobFault(logger, e, job.Id);
-            return Failure($"internal error while processing the request ({e.GetType().Name})", queueSeconds, clock.Elapsed.TotalSeconds);
+            return Failure($"internal error while processing the request ({e.GetType().Name})", 500, queueSeconds, clock.Elapsed.TotalSeconds);
         }
     }
 
-    private static JobOutcome Failure(string error, double queueSeconds, double runSeconds) =>
+    /// <summary>
+    /// A FAILED outcome. The metrics carry <c>error_code</c>, the HTTP status the failure would have had
+    /// on /v1, so an API process answering a /v1 request through the queue can give the right code.
+    /// </summary>
+    private static JobOutcome Failure(string error, int statusCode, double queueSeconds, double runSeconds) =>
         new(null, error, JsonSerializer.Serialize(new Dictionary<string, double>
         {
             [MetricNames.Queue] = queueSeconds,
             [MetricNames.Total] = queueSeconds + runSeconds,
+            [MetricNames.ErrorCode] = statusCode,
         }), []);
 
     private async Task RenewWhileRunningAsync(LeasedJob leased, CancellationToken cancellationToken)

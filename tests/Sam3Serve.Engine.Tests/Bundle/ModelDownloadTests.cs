@@ -230,6 +230,19 @@ public sealed class ModelDownloadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PullAsync_AnotherPullRunning_FailsWithoutTouchingIt()
+    {
+        _mirror.Files["a.onnx"] = FakeModelMirror.RandomBytes(1_000, seed: 14);
+        var staging = Directory.CreateDirectory(Path.Combine(_dir.Path, ModelDownloader.StagingFolder));
+        await using var held = new FileStream(Path.Combine(staging.FullName, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+
+        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.PullAsync(Options("fp32", ["a.onnx"]), null, Ct));
+
+        Assert.Contains("another pull", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _mirror.RequestCount);
+    }
+
+    [Fact]
     public void Verify_NoManifest_ReportsManifestMissing()
     {
         var report = ModelVerifier.Verify(_dir.Path, Ct);

@@ -250,6 +250,17 @@ public sealed class ImageDecoderTests
     }
 
     [Fact]
+    public void Decode_AnimatedGif_ReturnsFirstFrame()
+    {
+        (byte, byte, byte)[] palette = [(0, 0, 0), (255, 0, 0), (0, 255, 0), (0, 0, 255)];
+        var gif = TestImages.Gif(6, 4, palette, (_, _) => 1, (_, _) => 3);
+
+        var image = ImageDecoder.Decode(gif, Limit);
+
+        AssertPixelsEqual(image, (_, _) => SKColors.Red);
+    }
+
+    [Fact]
     public void Decode_PngWithAlpha_CompositesOverBlack()
     {
         using var bitmap = TestImages.Bitmap(4, 1, (x, _) => x switch

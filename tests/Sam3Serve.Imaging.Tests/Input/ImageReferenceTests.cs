@@ -93,6 +93,17 @@ public sealed class ImageReferenceTests
         Assert.Contains($"'{scheme}'", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("http://")]
+    [InlineData("https:// /x.png")]
+    public void Parse_HttpUrlWithoutHost_ThrowsInvalid(string image)
+    {
+        var error = Assert.Throws<ImageInputException>(() => ImageReference.Parse(image, 100));
+
+        Assert.Equal(ImageErrorKind.Invalid, error.Kind);
+        Assert.Contains("URL", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Parse_DataUriOfText_ThrowsInvalid()
     {

@@ -104,10 +104,10 @@ public static class TestImages
     }
 
     /// <summary>
-    /// A single-frame GIF with a 4-colour palette. The LZW stream sends a clear code before every two pixels,
-    /// so the code table never grows past 3-bit codes and every pixel is a literal.
+    /// A GIF with a 4-colour palette and one full-size frame per index function. The LZW stream sends a clear
+    /// code before every two pixels, so the code table never grows past 3-bit codes and every pixel is a literal.
     /// </summary>
-    public static byte[] Gif(int width, int height, (byte R, byte G, byte B)[] palette, Func<int, int, int> index)
+    public static byte[] Gif(int width, int height, (byte R, byte G, byte B)[] palette, params Func<int, int, int>[] frames)
     {
         if (palette.Length != 4)
         {
@@ -124,12 +124,21 @@ public static class TestImages
         {
             file.Write([r, g, b]);
         }
-        file.WriteByte(0x2C);
-        file.Write([0, 0, 0, 0]);
-        file.Write(size);
-        file.WriteByte(0);
-        file.WriteByte(2); // LZW minimum code size
+        foreach (var index in frames)
+        {
+            file.WriteByte(0x2C);
+            file.Write([0, 0, 0, 0]);
+            file.Write(size);
+            file.WriteByte(0);
+            file.WriteByte(2); // LZW minimum code size
+            WriteLzwLiterals(file, width, height, index);
+        }
+        file.WriteByte(0x3B);
+        return file.ToArray();
+    }
 
+    private static void WriteLzwLiterals(Stream file, int width, int height, Func<int, int, int> index)
+    {
         const int clear = 4, end = 5;
         var codes = new List<int>();
         var count = 0;
@@ -168,8 +177,6 @@ public static class TestImages
             file.Write(block);
         }
         file.WriteByte(0);
-        file.WriteByte(0x3B);
-        return file.ToArray();
     }
 
     private static void WriteChunk(Stream file, string type, byte[] data)

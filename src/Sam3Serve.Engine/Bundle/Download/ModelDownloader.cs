@@ -37,6 +37,17 @@ public sealed class ModelDownloader : IDisposable
         var directory = Path.GetFullPath(options.Directory);
         var staging = Path.Combine(directory, StagingFolder);
         Directory.CreateDirectory(staging);
+        PullResult result;
+        using (AcquirePullLock(staging, options.Directory))
+        {
+            result = await PullLockedAsync(options, directory, staging, progress, ct).ConfigureAwait(false);
+        }
+        TryDeleteEmpty(staging);
+        return result;
+    }
+
+    private async Task<PullResult> PullLockedAsync(PullOptions options, string directory, string staging, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
 
         var files = options.ResolveFiles();
         var optional = options.ResolveOptionalFiles();
@@ -154,7 +165,6 @@ public sealed class ModelDownloader : IDisposable
             .Where(f => entries.All(e => e.Name != f.Name) && File.Exists(Path.Combine(directory, f.Name)))
             ?? [];
         ManifestJson.Write(new BundleManifest { Variant = variant, Files = [.. kept, .. entries] }, directory);
-        TryDeleteEmpty(staging);
     }
 
     private static async Task<BundleManifestFile?> TryKeepInstalledAsync(string directory, BundleManifest? installed, string name, string? pin, CancellationToken ct)
@@ -345,6 +355,19 @@ public sealed class ModelDownloader : IDisposable
         finally
         {
             File.Delete(jsonPath);
+        }
+    }
+
+    // Two pulls into one folder would write the same .partial files; the second one stops instead.
+    private static FileStream AcquirePullLock(string staging, string directory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(staging, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException ex)
+        {
+            throw new ModelDownloadException(BundleFiles.Manifest, null, $"another pull into {directory} is running", inner: ex);
         }
     }
 
