@@ -196,9 +196,14 @@ public sealed class RedisJobStore : IJobStore, IDisposable
     /// <inheritdoc />
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
+        // While the multiplexer reconnects, commands wait in its backlog for seconds: answer at once instead.
+        if (!_redis.IsConnected)
+        {
+            return false;
+        }
         try
         {
-            await Db.PingAsync();
+            await Db.PingAsync().WaitAsync(cancellationToken);
             return true;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)

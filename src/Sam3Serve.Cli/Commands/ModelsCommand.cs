@@ -36,8 +36,8 @@ public static class ModelsCommand
     {
         var variant = new Option<string>("--variant")
         {
-            Description = "Precision variant: fp32 (plain names), fp16, q8, q4f16, bnb4, ...",
-            DefaultValueFactory = _ => "fp32",
+            Description = "Precision variant: fp32 (plain names), fp16 (GPUs), q8 (CPU, the default), q4f16, bnb4, ...",
+            DefaultValueFactory = _ => ModelProvisioning.DefaultVariant("cpu"),
         };
         var dir = DirOption();
         var baseUrl = new Option<string>("--base-url")

@@ -49,12 +49,12 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
         var dying = await OtherProcessAsync();
         var survivor = await OtherProcessAsync();
         await Store.EnqueueAsync(Job("orphan"), CancellationToken.None);
-        var first = await dying.LeaseNextAsync("dying-worker", TimeSpan.FromMilliseconds(300), CancellationToken.None);
+        var first = await dying.LeaseNextAsync("dying-worker", TimeSpan.FromSeconds(1), CancellationToken.None);
         Assert.Equal("orphan", first!.Job.Id);
         _extra[0].Dispose();
 
         Assert.Null(await survivor.LeaseNextAsync("survivor", Lease, CancellationToken.None));
-        await Task.Delay(500);
+        await Task.Delay(1300);
         var second = await survivor.LeaseNextAsync("survivor", Lease, CancellationToken.None);
 
         Assert.Equal("orphan", second!.Job.Id);
@@ -75,19 +75,19 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
     {
         var other = await OtherProcessAsync();
         await Store.EnqueueAsync(Job("long"), CancellationToken.None);
-        var shortLease = TimeSpan.FromMilliseconds(400);
+        var shortLease = TimeSpan.FromSeconds(1);
         var held = await Store.LeaseNextAsync("holder", shortLease, CancellationToken.None);
 
-        for (var i = 0; i < 8; i++)
+        for (var i = 0; i < 6; i++)
         {
-            await Task.Delay(150);
+            await Task.Delay(300);
             Assert.True(await Store.RenewLeaseAsync(held!, shortLease, CancellationToken.None));
             Assert.Null(await other.LeaseNextAsync("thief", Lease, CancellationToken.None));
         }
         var idle = (await Db.StreamPendingMessagesAsync(StreamKey, _options.ConsumerGroup, 1, "holder"))[0].IdleTimeInMilliseconds;
-        Assert.InRange(idle, 0, 300);
+        Assert.InRange(idle, 0, 800);
 
-        await Task.Delay(600);
+        await Task.Delay(1300);
         var taken = await other.LeaseNextAsync("thief", Lease, CancellationToken.None);
         Assert.Equal("long", taken!.Job.Id);
         Assert.False(await Store.RenewLeaseAsync(held!, shortLease, CancellationToken.None));
@@ -117,6 +117,22 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
         Assert.Equal(0, await Store.CountPendingAsync(CancellationToken.None));
         var completed = await Task.WhenAll(taken.Select(id => Store.GetAsync(id, CancellationToken.None)));
         Assert.All(completed, job => Assert.Equal(1, job!.Attempts));
+    }
+
+    [Fact]
+    public async Task LeaseNext_ManyWorkersRacingForOneExpiredLease_OnlyOneTakesIt()
+    {
+        await Store.EnqueueAsync(Job("contested"), CancellationToken.None);
+        await Store.LeaseNextAsync("stalled", TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        await Task.Delay(300);
+        var processes = new[] { await OtherProcessAsync(), await OtherProcessAsync() };
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() =>
+            processes[i % 2].LeaseNextAsync($"w{i}", Lease, CancellationToken.None))));
+
+        var winner = Assert.Single(results, r => r is not null);
+        Assert.Equal(2, winner!.Job.Attempts);
+        Assert.Equal(2, (await Store.GetAsync("contested", CancellationToken.None))!.Attempts);
     }
 
     [Fact]
