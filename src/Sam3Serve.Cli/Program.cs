@@ -6,6 +6,6 @@ var root = new RootCommand("sam3serve: a self-hosted SAM 3 image segmentation se
     ServeCommand.Create(),
     KeysCommand.Create(),
     ModelsCommand.Create(),
-    //SEGMENT SegmentCommand.Create(),
+    SegmentCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

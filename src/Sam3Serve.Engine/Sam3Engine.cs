@@ -67,10 +67,18 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             {
                 return;
             }
-            await Task.Run(() => Load(cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (_options.WarmUp)
+            try
             {
-                await Task.Run(() => WarmUp(cancellationToken), cancellationToken).ConfigureAwait(false);
+                await Task.Run(() => Load(cancellationToken), cancellationToken).ConfigureAwait(false);
+                if (_options.WarmUp)
+                {
+                    await Task.Run(() => WarmUp(cancellationToken), cancellationToken).ConfigureAwait(false);
+                }
+            }
+            catch
+            {
+                Unload();
+                throw;
             }
             _imageCache.Clear();
             _textCache.Clear();
@@ -99,14 +107,22 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     public void Dispose()
     {
         _ready = false;
-        _imageCache.Dispose();
-        _textCache.Dispose();
+        Unload();
+        _initLock.Dispose();
+    }
+
+    private void Unload()
+    {
+        _concept = null;
+        _interactive = null;
+        _automatic = null;
+        _imageCache.Clear();
+        _textCache.Clear();
         foreach (var model in _models)
         {
             model.Dispose();
         }
         _models.Clear();
-        _initLock.Dispose();
     }
 
     private SegmentationResult Segment(SegmentationRequest request, RgbImage image, CancellationToken cancellationToken)

@@ -42,40 +42,53 @@ internal static class AccountScripts
         """;
 
     /// <summary>
-    /// KEYS: key hash. ARGV: price (micro). Holds the price unless the available balance would go below
-    /// zero. Returns { reserved 0|1, limited 0|1, available after }; unknown keys return { 0, 0, 0 }.
+    /// KEYS: key hash, holds hash. ARGV: price (micro), hold id. Holds the price for the hold id unless the
+    /// available balance would go below zero; a hold id already held answers reserved again without holding
+    /// twice. Returns { reserved 0|1, limited 0|1, available after }; unknown keys return { 0, 0, 0 }.
     /// </summary>
     public const string Reserve = """
         local key = redis.call('HMGET', KEYS[1], 'id', 'credits', 'reserved')
         if not key[1] then return { 0, 0, 0 } end
         local price = tonumber(ARGV[1])
         local reserved = tonumber(key[3] or '0')
+        local held = redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1
         if not key[2] then
-          redis.call('HINCRBY', KEYS[1], 'reserved', price)
+          if not held then
+            redis.call('HINCRBY', KEYS[1], 'reserved', price)
+            redis.call('HSET', KEYS[2], ARGV[2], price)
+          end
           return { 1, 0, 0 }
         end
         local credits = tonumber(key[2])
+        if held then return { 1, 1, credits - reserved } end
         if credits - reserved >= price then
           reserved = redis.call('HINCRBY', KEYS[1], 'reserved', price)
+          redis.call('HSET', KEYS[2], ARGV[2], price)
           return { 1, 1, credits - reserved }
         end
         return { 0, 1, credits - reserved }
         """;
 
     /// <summary>
-    /// KEYS: key hash. ARGV: price (micro), charge 0|1. Ends a hold (never below zero) and, when
-    /// charging, takes the price off a limited balance. Returns { limited 0|1, available after }.
+    /// KEYS: key hash, holds hash. ARGV: hold id, charge 0|1. Ends the hold once (a settled or unknown hold
+    /// changes nothing) and, when charging, takes its price off a limited balance.
+    /// Returns { limited 0|1, available after }.
     /// </summary>
     public const string Settle = """
         local key = redis.call('HMGET', KEYS[1], 'id', 'credits', 'reserved')
         if not key[1] then return { 0, 0 } end
-        local reserved = math.max(tonumber(key[3] or '0') - tonumber(ARGV[1]), 0)
-        redis.call('HSET', KEYS[1], 'reserved', reserved)
-        if not key[2] then return { 0, 0 } end
-        local credits = tonumber(key[2])
-        if ARGV[2] == '1' then
-          credits = redis.call('HINCRBY', KEYS[1], 'credits', -tonumber(ARGV[1]))
+        local price = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '-1')
+        local reserved = tonumber(key[3] or '0')
+        local credits = key[2] and tonumber(key[2])
+        if price >= 0 then
+          redis.call('HDEL', KEYS[2], ARGV[1])
+          reserved = math.max(reserved - price, 0)
+          redis.call('HSET', KEYS[1], 'reserved', reserved)
+          if credits and ARGV[2] == '1' then
+            credits = redis.call('HINCRBY', KEYS[1], 'credits', -price)
+          end
         end
+        if not credits then return { 0, 0 } end
         return { 1, credits - reserved }
         """;
 

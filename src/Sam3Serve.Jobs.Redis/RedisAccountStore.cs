@@ -109,20 +109,20 @@ public sealed class RedisAccountStore : IAccountStore, IDisposable
     }
 
     /// <inheritdoc />
-    public async Task<ReservationResult> TryReserveAsync(string keyId, decimal price, CancellationToken cancellationToken)
+    public async Task<ReservationResult> TryReserveAsync(string keyId, string holdId, decimal price, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(AccountScripts.Reserve, [_keys.ApiKey(keyId)], [Micro.From(price)]))!;
+        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(AccountScripts.Reserve, [_keys.ApiKey(keyId), _keys.Holds(keyId)], [Micro.From(price), holdId]))!;
         return new ReservationResult((int)r[0] == 1, (int)r[1] == 1 ? Micro.To((long)r[2]) : null);
     }
 
     /// <inheritdoc />
-    public Task<decimal?> CommitAsync(string keyId, decimal price, CancellationToken cancellationToken) =>
-        SettleAsync(keyId, price, charge: true, cancellationToken);
+    public Task<decimal?> CommitAsync(string keyId, string holdId, CancellationToken cancellationToken) =>
+        SettleAsync(keyId, holdId, charge: true, cancellationToken);
 
     /// <inheritdoc />
-    public Task<decimal?> ReleaseAsync(string keyId, decimal price, CancellationToken cancellationToken) =>
-        SettleAsync(keyId, price, charge: false, cancellationToken);
+    public Task<decimal?> ReleaseAsync(string keyId, string holdId, CancellationToken cancellationToken) =>
+        SettleAsync(keyId, holdId, charge: false, cancellationToken);
 
     /// <inheritdoc />
     public async Task<RateDecision> TryAcquireRateAsync(string keyId, int requestsPerMinute, CancellationToken cancellationToken)
@@ -146,10 +146,10 @@ public sealed class RedisAccountStore : IAccountStore, IDisposable
         }
     }
 
-    private async Task<decimal?> SettleAsync(string keyId, decimal price, bool charge, CancellationToken cancellationToken)
+    private async Task<decimal?> SettleAsync(string keyId, string holdId, bool charge, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(AccountScripts.Settle, [_keys.ApiKey(keyId)], [Micro.From(price), charge ? 1 : 0]))!;
+        var r = (RedisResult[])(await Db.ScriptEvaluateAsync(AccountScripts.Settle, [_keys.ApiKey(keyId), _keys.Holds(keyId)], [holdId, charge ? 1 : 0]))!;
         return (int)r[0] == 1 ? Micro.To((long)r[1]) : null;
     }
 

@@ -21,6 +21,8 @@ internal sealed class RedisKeys(string prefix)
     public RedisKey KeysByHash { get; } = prefix + "keys:by-hash";
     public RedisKey ApiKey(string id) => Prefix + "key:" + id;
     public RedisKey Rate(string id) => Prefix + "rate:" + id;
+    /// <summary>Hash of hold id → price (micro) of a key's open credit reservations.</summary>
+    public RedisKey Holds(string id) => Prefix + "holds:" + id;
 }
 
 /// <summary>Conversions between decimal credits and the stored integer micro-credits.</summary>

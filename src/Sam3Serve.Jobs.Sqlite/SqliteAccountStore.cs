@@ -91,32 +91,43 @@ public sealed class SqliteAccountStore(SqliteDatabase database, TimeProvider? ti
     }
 
     /// <inheritdoc />
-    public Task<ReservationResult> TryReserveAsync(string keyId, decimal price, CancellationToken cancellationToken)
+    public Task<ReservationResult> TryReserveAsync(string keyId, string holdId, decimal price, CancellationToken cancellationToken)
     {
         using var connection = database.Connect();
-        using var command = connection.CreateCommand();
-        // One statement: the balance check and the hold happen atomically in SQLite.
-        command.CommandText = """
-            UPDATE api_keys SET reserved_micro = reserved_micro + $price
-            WHERE id = $id AND (credits_micro IS NULL OR credits_micro - reserved_micro >= $price)
-            """;
-        command.Parameters.AddWithValue("$id", keyId);
-        command.Parameters.AddWithValue("$price", Micro.From(price));
-        var reserved = command.ExecuteNonQuery() == 1;
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var reserved = Exists(connection, holdId);
+        if (!reserved)
+        {
+            using var command = connection.CreateCommand();
+            // The balance check and the hold happen in one statement, inside a write transaction.
+            command.CommandText = """
+                UPDATE api_keys SET reserved_micro = reserved_micro + $price
+                WHERE id = $id AND (credits_micro IS NULL OR credits_micro - reserved_micro >= $price)
+                """;
+            command.Parameters.AddWithValue("$id", keyId);
+            command.Parameters.AddWithValue("$price", Micro.From(price));
+            reserved = command.ExecuteNonQuery() == 1;
+            if (reserved)
+            {
+                using var hold = connection.CreateCommand();
+                hold.CommandText = "INSERT INTO holds (hold_id, key_id, price_micro) VALUES ($hold, $id, $price)";
+                hold.Parameters.AddWithValue("$hold", holdId);
+                hold.Parameters.AddWithValue("$id", keyId);
+                hold.Parameters.AddWithValue("$price", Micro.From(price));
+                hold.ExecuteNonQuery();
+            }
+        }
+        transaction.Commit();
         return Task.FromResult(new ReservationResult(reserved, QueryOne("id = $v", keyId)?.Available));
     }
 
     /// <inheritdoc />
-    public Task<decimal?> CommitAsync(string keyId, decimal price, CancellationToken cancellationToken) =>
-        Task.FromResult(Adjust(keyId, """
-            UPDATE api_keys SET reserved_micro = MAX(reserved_micro - $price, 0),
-                credits_micro = CASE WHEN credits_micro IS NULL THEN NULL ELSE credits_micro - $price END
-            WHERE id = $id
-            """, price));
+    public Task<decimal?> CommitAsync(string keyId, string holdId, CancellationToken cancellationToken) =>
+        Task.FromResult(Settle(keyId, holdId, charge: true));
 
     /// <inheritdoc />
-    public Task<decimal?> ReleaseAsync(string keyId, decimal price, CancellationToken cancellationToken) =>
-        Task.FromResult(Adjust(keyId, "UPDATE api_keys SET reserved_micro = MAX(reserved_micro - $price, 0) WHERE id = $id", price));
+    public Task<decimal?> ReleaseAsync(string keyId, string holdId, CancellationToken cancellationToken) =>
+        Task.FromResult(Settle(keyId, holdId, charge: false));
 
     /// <inheritdoc />
     public Task<RateDecision> TryAcquireRateAsync(string keyId, int requestsPerMinute, CancellationToken cancellationToken)
@@ -144,15 +155,41 @@ public sealed class SqliteAccountStore(SqliteDatabase database, TimeProvider? ti
         return Task.FromResult(new RateDecision(false, Math.Max(1, retryAfter)));
     }
 
-    private decimal? Adjust(string keyId, string sql, decimal price)
+    /// <summary>Ends a hold once: removes it and takes its price off the reservation (and, when charging, the balance).</summary>
+    private decimal? Settle(string keyId, string holdId, bool charge)
     {
-        using var connection = database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$id", keyId);
-        command.Parameters.AddWithValue("$price", Micro.From(price));
-        command.ExecuteNonQuery();
+        using (var connection = database.Connect())
+        using (var transaction = connection.BeginTransaction(deferred: false))
+        {
+            using var take = connection.CreateCommand();
+            take.CommandText = "DELETE FROM holds WHERE hold_id = $hold AND key_id = $id RETURNING price_micro";
+            take.Parameters.AddWithValue("$hold", holdId);
+            take.Parameters.AddWithValue("$id", keyId);
+            if (take.ExecuteScalar() is long price)
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = charge
+                    ? """
+                      UPDATE api_keys SET reserved_micro = MAX(reserved_micro - $price, 0),
+                          credits_micro = CASE WHEN credits_micro IS NULL THEN NULL ELSE credits_micro - $price END
+                      WHERE id = $id
+                      """
+                    : "UPDATE api_keys SET reserved_micro = MAX(reserved_micro - $price, 0) WHERE id = $id";
+                command.Parameters.AddWithValue("$id", keyId);
+                command.Parameters.AddWithValue("$price", price);
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
         return QueryOne("id = $v", keyId)?.Available;
+    }
+
+    private static bool Exists(SqliteConnection connection, string holdId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM holds WHERE hold_id = $hold";
+        command.Parameters.AddWithValue("$hold", holdId);
+        return command.ExecuteScalar() is not null;
     }
 
     private const string Columns = "id, name, prefix, credits_micro, reserved_micro, rpm, disabled, created_at";

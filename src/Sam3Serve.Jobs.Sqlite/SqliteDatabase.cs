@@ -72,6 +72,11 @@ public sealed class SqliteDatabase
             disabled    INTEGER NOT NULL DEFAULT 0,
             created_at  INTEGER NOT NULL
         );
+        CREATE TABLE IF NOT EXISTS holds (
+            hold_id       TEXT PRIMARY KEY,
+            key_id        TEXT NOT NULL,
+            price_micro   INTEGER NOT NULL
+        );
         CREATE TABLE IF NOT EXISTS rate_windows (
             key_id        TEXT PRIMARY KEY,
             window_start  INTEGER NOT NULL,

@@ -10,7 +10,9 @@ using Prometheus;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Jobs.Redis;
 using Sam3Serve.Jobs.Sqlite;
+using StackExchange.Redis;
 using Sam3Serve.Server.Apis;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
@@ -39,10 +41,6 @@ public static class Sam3ServerHost
         {
             throw new ArgumentException("--role api and --role worker share work through Redis: use them with --store redis");
         }
-        if (options.Store != "sqlite")
-        {
-            throw new ArgumentException("the Redis backend is not available in this build yet; use --store sqlite");
-        }
         var runsModel = options.Role is "all" or "worker";
         var servesApi = options.Role is "all" or "api";
 
@@ -57,18 +55,10 @@ public static class Sam3ServerHost
         builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeout));
         ConfigureLogging(builder.Logging, logFormat);
 
-        var dataLock = DataDirLock.Acquire(options.DataDir);
-        var database = SqliteDatabase.Open(options.DataDir);
-        var jobStore = new SqliteJobStore(database);
-        jobStore.RequeueAbandoned();
-
         var services = builder.Services;
         services.AddSingleton(options);
-        services.AddSingleton(dataLock);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(database);
-        services.AddSingleton<IJobStore>(jobStore);
-        services.AddSingleton<IAccountStore>(sp => new SqliteAccountStore(database, sp.GetRequiredService<TimeProvider>()));
+        AddStores(services, options);
         services.AddSingleton(new ImageInputOptions
         {
             MaxImageBytes = options.MaxBodyBytes,
@@ -82,7 +72,9 @@ public static class Sam3ServerHost
         services.AddSingleton<JobSignal>();
         services.AddSingleton<SegmentationPipeline>();
         services.AddSingleton<CallerAuthenticator>();
+        services.AddSingleton<CreditSettlement>();
         services.AddSingleton<QueuedSyncRunner>();
+        services.AddSingleton<JobSubmission>();
         if (runsModel)
         {
             services.AddHostedService<EngineInitializer>();
@@ -108,6 +100,32 @@ public static class Sam3ServerHost
         // Unmatched routes and methods still answer with the contract's JSON error shape.
         app.MapFallback((HttpContext c) => ErrorResponses.Result(404, $"no endpoint at {c.Request.Method} {c.Request.Path}"));
         return app;
+    }
+
+    /// <summary>
+    /// The embedded store (SQLite + files, one server per data dir) or the shared one (Redis, any number
+    /// of API and worker processes).
+    /// </summary>
+    private static void AddStores(IServiceCollection services, ServerOptions options)
+    {
+        if (options.Store == "redis")
+        {
+            var redisOptions = new RedisOptions { ConnectionString = options.Redis! };
+            var connection = RedisConnection.Connect(redisOptions);
+            services.AddSingleton<IConnectionMultiplexer>(connection);
+            services.AddSingleton<IJobStore>(new RedisJobStore(connection, redisOptions));
+            services.AddSingleton<IAccountStore>(sp => new RedisAccountStore(connection, redisOptions, sp.GetRequiredService<TimeProvider>()));
+            return;
+        }
+        var dataLock = DataDirLock.Acquire(options.DataDir);
+        var database = SqliteDatabase.Open(options.DataDir);
+        var jobStore = new SqliteJobStore(database);
+        // This process owns the data dir alone (the lock): whatever was PROCESSING belonged to a dead process.
+        jobStore.RequeueAbandoned();
+        services.AddSingleton(dataLock);
+        services.AddSingleton(database);
+        services.AddSingleton<IJobStore>(jobStore);
+        services.AddSingleton<IAccountStore>(sp => new SqliteAccountStore(database, sp.GetRequiredService<TimeProvider>()));
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging, string format)

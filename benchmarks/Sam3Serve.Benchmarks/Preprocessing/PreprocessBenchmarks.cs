@@ -16,10 +16,15 @@ public class PreprocessBenchmarks
     [Params("1800x1200", "4032x3024")]
     public string Source { get; set; } = "1800x1200";
 
+    /// <summary>Vector loops (default) or the scalar fallback, for comparison on the same machine.</summary>
+    [Params(true, false)]
+    public bool Simd { get; set; } = true;
+
     /// <summary>Builds a noise image of the source size (resampling cost does not depend on content).</summary>
     [GlobalSetup]
     public void Setup()
     {
+        AppContext.SetSwitch(ImagePreprocessor.DisableSimdSwitch, !Simd);
         var parts = Source.Split('x');
         var width = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
         var height = int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);

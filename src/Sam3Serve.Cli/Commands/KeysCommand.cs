@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Sam3Serve.Jobs.Accounts;
+using Sam3Serve.Jobs.Redis;
 using Sam3Serve.Jobs.Sqlite;
 using Sam3Serve.Server.Auth;
 
@@ -16,20 +17,23 @@ public static class KeysCommand
     public static Command Create()
     {
         var dataDir = new Option<string>("--data-dir") { Description = "The data dir of the service (SAM3SERVE_DATA_DIR)" };
+        var store = new Option<string>("--store") { Description = "sqlite (default) or redis (SAM3SERVE_STORE)" };
+        var redis = new Option<string>("--redis") { Description = "Redis connection string with --store redis (SAM3SERVE_REDIS)" };
+        Option[] storeOptions = [dataDir, store, redis];
         var keys = new Command("keys", "Manage API keys, credits and limits");
 
         var name = new Option<string>("--name") { Description = "A unique name for the key", Required = true };
         var credits = new Option<decimal?>("--credits") { Description = "Credit balance (default: unlimited)" };
         var rpm = new Option<int?>("--rpm") { Description = "Requests per minute (default: no limit)" };
-        var create = new Command("create", "Create a key; prints it once, on the last line") { name, credits, rpm, dataDir };
+        var create = new Command("create", "Create a key; prints it once, on the last line") { name, credits, rpm };
         create.SetAction(async (parse, ct) =>
         {
             if (parse.GetValue(credits) is < 0) return Fail("--credits must not be negative");
             if (parse.GetValue(rpm) is < 1) return Fail("--rpm must be at least 1");
-            var store = Open(parse, dataDir);
+            var accounts = Open(parse, dataDir, store, redis);
             try
             {
-                var (record, key) = await store.CreateKeyAsync(parse.GetValue(name)!, parse.GetValue(credits), parse.GetValue(rpm), ct);
+                var (record, key) = await accounts.CreateKeyAsync(parse.GetValue(name)!, parse.GetValue(credits), parse.GetValue(rpm), ct);
                 Console.WriteLine($"created key '{record.Name}' (credits: {CallerAuthenticator.FormatCredits(record.Credits)}, rpm: {record.RequestsPerMinute?.ToString(CultureInfo.InvariantCulture) ?? "no limit"}); it is shown only now:");
                 Console.WriteLine(key);
                 return 0;
@@ -40,10 +44,10 @@ public static class KeysCommand
             }
         });
 
-        var list = new Command("list", "List keys (never the keys themselves)") { dataDir };
+        var list = new Command("list", "List keys (never the keys themselves)");
         list.SetAction(async (parse, ct) =>
         {
-            var all = await Open(parse, dataDir).ListAsync(ct);
+            var all = await Open(parse, dataDir, store, redis).ListAsync(ct);
             Console.WriteLine($"{"NAME",-20} {"PREFIX",-12} {"CREDITS",-12} {"RESERVED",-9} {"RPM",-9} {"STATE",-8} CREATED");
             foreach (var k in all)
             {
@@ -53,27 +57,34 @@ public static class KeysCommand
         });
 
         var revokeName = new Argument<string>("name") { Description = "The key's name" };
-        var revoke = new Command("revoke", "Disable a key (its calls get 403)") { revokeName, dataDir };
+        var revoke = new Command("revoke", "Disable a key (its calls get 403)") { revokeName };
         revoke.SetAction(async (parse, ct) =>
         {
             var keyName = parse.GetValue(revokeName)!;
-            return await Open(parse, dataDir).RevokeAsync(keyName, ct)
+            return await Open(parse, dataDir, store, redis).RevokeAsync(keyName, ct)
                 ? Ok($"revoked key '{keyName}'")
                 : Fail($"no key named '{keyName}'");
         });
 
         var addName = new Argument<string>("name") { Description = "The key's name" };
         var amount = new Argument<decimal>("amount") { Description = "Credits to add (negative to take away)" };
-        var addCredits = new Command("add-credits", "Add credits to a key") { addName, amount, dataDir };
+        var addCredits = new Command("add-credits", "Add credits to a key") { addName, amount };
         addCredits.SetAction(async (parse, ct) =>
         {
             var keyName = parse.GetValue(addName)!;
-            var record = await Open(parse, dataDir).AddCreditsAsync(keyName, parse.GetValue(amount), ct);
+            var record = await Open(parse, dataDir, store, redis).AddCreditsAsync(keyName, parse.GetValue(amount), ct);
             return record is null
                 ? Fail($"no key named '{keyName}'")
                 : Ok($"key '{keyName}' now has {CallerAuthenticator.FormatCredits(record.Credits)} credits");
         });
 
+        foreach (var command in new[] { create, list, revoke, addCredits })
+        {
+            foreach (var option in storeOptions)
+            {
+                command.Options.Add(option);
+            }
+        }
         keys.Subcommands.Add(create);
         keys.Subcommands.Add(list);
         keys.Subcommands.Add(revoke);
@@ -81,8 +92,15 @@ public static class KeysCommand
         return keys;
     }
 
-    private static IAccountStore Open(ParseResult parse, Option<string> dataDir)
+    private static IAccountStore Open(ParseResult parse, Option<string> dataDir, Option<string> store, Option<string> redis)
     {
+        var backend = parse.GetValue(store) ?? Environment.GetEnvironmentVariable("SAM3SERVE_STORE") ?? "sqlite";
+        if (backend == "redis")
+        {
+            var connection = parse.GetValue(redis) ?? Environment.GetEnvironmentVariable("SAM3SERVE_REDIS")
+                ?? throw new ArgumentException("--store redis needs --redis <connection string>");
+            return new RedisAccountStore(new RedisOptions { ConnectionString = connection });
+        }
         var dir = parse.GetValue(dataDir) ?? Environment.GetEnvironmentVariable("SAM3SERVE_DATA_DIR") ?? "./data";
         return new SqliteAccountStore(SqliteDatabase.Open(dir));
     }

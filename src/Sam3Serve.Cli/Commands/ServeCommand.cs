@@ -34,6 +34,7 @@ public static class ServeCommand
         var redis = new Option<string>("--redis") { Description = "Redis connection string, with --store redis" };
         var maxBody = new Option<long>("--max-body-bytes") { Description = $"Largest request body (default {defaults.MaxBodyBytes})" };
         var maxPixels = new Option<long>("--max-image-pixels") { Description = $"Largest decoded image in pixels (default {defaults.MaxImagePixels})" };
+        var lease = new Option<double>("--lease-seconds") { Description = $"Seconds a worker holds a job before another may take it over (default {defaults.LeaseSeconds})" };
         var sweep = new Option<double>("--sweep-interval") { Description = $"Seconds between retention sweeps (default {defaults.SweepInterval})" };
         var variant = new Option<string>("--variant") { Description = "Model precision variant (fp32, fp16, q8, ...; default: per execution provider)" };
         var provider = new Option<string>("--execution-provider") { Description = "cpu, cuda or tensorrt (default cpu)" };
@@ -45,7 +46,7 @@ public static class ServeCommand
         var command = new Command("serve", "Run the HTTP service")
         {
             config, urls, dataDir, modelDir, publicBaseUrl, workers, maxQueue, retention, price, allowHost, fetchTimeout,
-            syncTimeout, role, store, redis, maxBody, maxPixels, sweep, variant, provider, threads, offline, modelBaseUrl, logFormat,
+            syncTimeout, role, store, redis, maxBody, maxPixels, lease, sweep, variant, provider, threads, offline, modelBaseUrl, logFormat,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -76,6 +77,7 @@ public static class ServeCommand
                     MaxBodyBytes = s.Get(maxBody, defaults.MaxBodyBytes),
                     MaxImagePixels = s.Get(maxPixels, defaults.MaxImagePixels),
                     SweepInterval = s.Get(sweep, defaults.SweepInterval),
+                    LeaseSeconds = s.Get(lease, defaults.LeaseSeconds),
                 };
                 var executionProvider = s.Get(provider, engineDefaults.ExecutionProvider);
                 engineOptions = new EngineOptions

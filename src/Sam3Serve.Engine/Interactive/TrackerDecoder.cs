@@ -63,9 +63,23 @@ internal sealed class TrackerDecoder
             ["input_labels"] = ModelInput.FromLongs(labels, 1, objects, pointsPerObject),
             ["input_boxes"] = ModelInput.FromFloats(boxes, 1, boxCount, 4),
         };
+        // Embeddings are matched by name; an export whose names differ is matched by order instead.
+        var unmatched = features.Names.Where(n => !_model.HasInput(n)).ToList();
         foreach (var spec in _model.Inputs.Where(s => !inputs.ContainsKey(s.Name)))
         {
-            inputs[spec.Name] = ModelInput.FromValue(features[spec.Name]);
+            if (features.Names.Contains(spec.Name))
+            {
+                inputs[spec.Name] = ModelInput.FromValue(features[spec.Name]);
+            }
+            else if (unmatched.Count > 0)
+            {
+                inputs[spec.Name] = ModelInput.FromValue(features[unmatched[0]]);
+                unmatched.RemoveAt(0);
+            }
+            else
+            {
+                throw new InvalidOperationException($"the tracker decoder wants '{spec.Name}', which the tracker encoder does not produce");
+            }
         }
         var outputs = clock.Measure(StageClock.Decoder, () => _model.Run(inputs, cancellationToken: cancellationToken));
         _counters.TrackerDecoderRan();

@@ -58,14 +58,18 @@ public interface IAccountStore
     /// <summary>Adds credits (a key with unlimited credits gets a balance); returns the new record, or null when unknown.</summary>
     Task<ApiKeyRecord?> AddCreditsAsync(string name, decimal amount, CancellationToken cancellationToken);
 
-    /// <summary>Holds <paramref name="price"/> credits for a request, unless that would take the available balance below zero.</summary>
-    Task<ReservationResult> TryReserveAsync(string keyId, decimal price, CancellationToken cancellationToken);
+    /// <summary>
+    /// Holds <paramref name="price"/> credits for request <paramref name="holdId"/>, unless that would take the
+    /// available balance below zero. Idempotent per hold id: repeating a call whose answer was lost (a store
+    /// restart) never holds twice.
+    /// </summary>
+    Task<ReservationResult> TryReserveAsync(string keyId, string holdId, decimal price, CancellationToken cancellationToken);
 
-    /// <summary>Charges a held reservation (the request completed).</summary>
-    Task<decimal?> CommitAsync(string keyId, decimal price, CancellationToken cancellationToken);
+    /// <summary>Charges the hold of a completed request; a hold already settled (or unknown) changes nothing.</summary>
+    Task<decimal?> CommitAsync(string keyId, string holdId, CancellationToken cancellationToken);
 
-    /// <summary>Returns a held reservation (the request failed or was refused after reserving).</summary>
-    Task<decimal?> ReleaseAsync(string keyId, decimal price, CancellationToken cancellationToken);
+    /// <summary>Returns the hold of a failed or refused request; a hold already settled (or unknown) changes nothing.</summary>
+    Task<decimal?> ReleaseAsync(string keyId, string holdId, CancellationToken cancellationToken);
 
     /// <summary>Counts one request against the key's per-minute limit.</summary>
     Task<RateDecision> TryAcquireRateAsync(string keyId, int requestsPerMinute, CancellationToken cancellationToken);

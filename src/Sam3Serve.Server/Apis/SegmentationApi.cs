@@ -40,7 +40,7 @@ public static class SegmentationApi
     }
 
     private static async Task<IResult> RunSyncAsync(
-        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, IJobStore jobs,
+        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, CreditSettlement credits, IJobStore jobs,
         SegmentationPipeline pipeline, WorkSlots slots, ServerOptions options, ServerMetrics metrics, IServiceProvider services)
     {
         CheckModel(model, options);
@@ -54,7 +54,7 @@ public static class SegmentationApi
         }
         await AdmitAsync(jobs, slots, options, context.RequestAborted);
         using var tracked = slots.TrackSync();
-        await ReserveAsync(accounts, caller, options.Price, context.RequestAborted);
+        await ReserveAsync(accounts, caller, RequestIds.Of(context), options.Price);
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
@@ -73,7 +73,7 @@ public static class SegmentationApi
         {
             if (engine is not null)
             {
-                await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+                await credits.RefundAsync(caller.Id, RequestIds.Of(context));
             }
             metrics.Jobs.WithLabels("v1", "timeout").Inc();
             throw new ApiException(504, $"the request did not finish within the {options.SyncTimeout.ToString(CultureInfo.InvariantCulture)} s deadline");
@@ -83,14 +83,14 @@ public static class SegmentationApi
             // A queued run's worker has already settled the credits; an in-process run settles them here.
             if (engine is not null)
             {
-                await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
+                await credits.RefundAsync(caller.Id, RequestIds.Of(context));
             }
             metrics.Jobs.WithLabels("v1", "failed").Inc();
             throw;
         }
         if (engine is not null)
         {
-            await accounts.CommitAsync(caller.Id, options.Price, CancellationToken.None);
+            await credits.ChargeAsync(caller.Id, RequestIds.Of(context));
         }
         metrics.Jobs.WithLabels("v1", "completed").Inc();
         result.Metrics[MetricNames.Total] = started.Elapsed.TotalSeconds;
@@ -125,8 +125,8 @@ public static class SegmentationApi
     }
 
     private static async Task<IResult> SubmitAsync(
-        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, IJobStore jobs,
-        WorkSlots slots, JobSignal signal, ServerOptions options)
+        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, CreditSettlement credits, IJobStore jobs,
+        WorkSlots slots, JobSubmission submission, ServerOptions options)
     {
         CheckModel(model, options);
         var caller = await auth.AuthenticateAsync(context, countTowardsRateLimit: true);
@@ -144,18 +144,9 @@ public static class SegmentationApi
             }
         }
         await AdmitAsync(jobs, slots, options, context.RequestAborted);
-        await ReserveAsync(accounts, caller, options.Price, context.RequestAborted);
+        await ReserveAsync(accounts, caller, RequestIds.Of(context), options.Price);
         var id = RequestIds.Of(context);
-        try
-        {
-            await jobs.EnqueueAsync(NewJobFor(context, caller, submitted, image, options), CancellationToken.None);
-        }
-        catch
-        {
-            await accounts.ReleaseAsync(caller.Id, options.Price, CancellationToken.None);
-            throw;
-        }
-        signal.Notify();
+        await submission.EnqueueAsync(NewJobFor(context, caller, submitted, image, options));
         var urls = RequestUrls.For(RequestUrls.BaseOf(context.Request, options.PublicBaseUrl), id);
         return Results.Json(new SubmitResponse(id, "QUEUED", urls.PollUrl, urls.StatusUrl, urls.ResponseUrl), JsonOptions.Web);
     }
@@ -194,9 +185,25 @@ public static class SegmentationApi
         }
     }
 
-    private static async Task ReserveAsync(IAccountStore accounts, ApiKeyRecord caller, decimal price, CancellationToken cancellationToken)
+    /// <summary>
+    /// Holds the price for this request. Holds are idempotent per request id, so a call cut off by a store
+    /// failure is simply repeated until the store answers (bounded), never leaving a hold nobody knows of.
+    /// </summary>
+    private static async Task ReserveAsync(IAccountStore accounts, ApiKeyRecord caller, string requestId, decimal price)
     {
-        var reservation = await accounts.TryReserveAsync(caller.Id, price, cancellationToken);
+        ReservationResult reservation;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                reservation = await accounts.TryReserveAsync(caller.Id, requestId, price, CancellationToken.None);
+                break;
+            }
+            catch (Exception) when (attempt < 40)
+            {
+                await Task.Delay(250);
+            }
+        }
         if (!reservation.Reserved)
         {
             throw new ApiException(406, $"not enough credits: a request costs {price.ToString(CultureInfo.InvariantCulture)}, the key has {CallerAuthenticator.FormatCredits(reservation.Available)} available");

@@ -10,15 +10,14 @@ namespace Sam3Serve.Server.Processing;
 /// the shared queue like a /v2 one, and this waits for a worker to finish it, then reads the result
 /// and its media back from the store.
 /// </summary>
-public sealed class QueuedSyncRunner(IJobStore jobs, JobSignal signal)
+public sealed class QueuedSyncRunner(IJobStore jobs, JobSubmission submission)
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Enqueues <paramref name="job"/> and waits until it finishes or <paramref name="cancellationToken"/> fires.</summary>
     public async Task<PipelineResult> RunAsync(NewJob job, CancellationToken cancellationToken)
     {
-        await jobs.EnqueueAsync(job, CancellationToken.None);
-        signal.Notify();
+        await submission.EnqueueAsync(job);
         var delay = PollInterval;
         while (true)
         {

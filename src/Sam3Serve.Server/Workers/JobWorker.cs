@@ -4,7 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Imaging.Input;
-using Sam3Serve.Jobs.Accounts;
+using Sam3Serve.Server.Auth;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Errors;
 using Sam3Serve.Server.Observability;
@@ -20,7 +20,7 @@ namespace Sam3Serve.Server.Workers;
 /// </summary>
 public sealed partial class JobWorker(
     IJobStore jobs,
-    IAccountStore accounts,
+    CreditSettlement credits,
     SegmentationPipeline pipeline,
     ISegmentationEngine engine,
     WorkSlots slots,
@@ -106,11 +106,11 @@ public sealed partial class JobWorker(
         }
         if (outcome.Succeeded)
         {
-            await accounts.CommitAsync(job.KeyId, job.Price, CancellationToken.None);
+            await credits.ChargeAsync(job.KeyId, job.Id);
         }
         else
         {
-            await accounts.ReleaseAsync(job.KeyId, job.Price, CancellationToken.None);
+            await credits.RefundAsync(job.KeyId, job.Id);
         }
         metrics.Jobs.WithLabels("v2", outcome.Succeeded ? "completed" : "failed").Inc();
         LogFinished(logger, job.Id, outcome.Succeeded ? "COMPLETED" : "FAILED", outcome.Error ?? "");
@@ -119,13 +119,15 @@ public sealed partial class JobWorker(
     private async Task<JobOutcome> ProcessAsync(JobRecord job, double queueSeconds)
     {
         var clock = Stopwatch.StartNew();
+        // Read outside the failure handling below: a store that is briefly unreachable is not the request's
+        // fault, so the exception goes to the loop, the lease runs out and the job is taken again.
+        var inline = job.ImageUrl is null ? await jobs.GetInputImageAsync(job.Id, CancellationToken.None) : null;
         try
         {
             var request = StoredRequest.Deserialize(job.RequestJson);
             ImageReference image = job.ImageUrl is { } url
                 ? new ImageReference.Url(new Uri(url))
-                : new ImageReference.Inline(await jobs.GetInputImageAsync(job.Id, CancellationToken.None)
-                    ?? throw new ApiException(500, "the stored input image is missing"));
+                : new ImageReference.Inline(inline ?? throw new ApiException(500, "the stored input image is missing"));
             var result = await pipeline.RunAsync(request, image, CancellationToken.None);
             var metricsJson = result.Metrics;
             metricsJson[MetricNames.Queue] = queueSeconds;

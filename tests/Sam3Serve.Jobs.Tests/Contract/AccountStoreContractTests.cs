@@ -51,13 +51,14 @@ public abstract class AccountStoreContractTests : IAsyncLifetime
     public async Task Reserve_ConcurrentRequests_NeverOverspend()
     {
         var (record, _) = await Accounts.CreateKeyAsync("carol", 10, null, CancellationToken.None);
-        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(() => Accounts.TryReserveAsync(record.Id, 1, CancellationToken.None))));
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Task.Run(() => Accounts.TryReserveAsync(record.Id, $"r{i}", 1, CancellationToken.None))));
         Assert.Equal(10, results.Count(r => r.Reserved));
         Assert.Equal(0m, (await Accounts.GetAsync(record.Id, CancellationToken.None))!.Available);
+        var held = Enumerable.Range(0, 50).Where(i => results[i].Reserved).Select(i => $"r{i}").ToList();
 
         // Commit 6, release 4: balance 4, nothing held.
-        for (var i = 0; i < 6; i++) await Accounts.CommitAsync(record.Id, 1, CancellationToken.None);
-        for (var i = 0; i < 4; i++) await Accounts.ReleaseAsync(record.Id, 1, CancellationToken.None);
+        foreach (var hold in held.Take(6)) await Accounts.CommitAsync(record.Id, hold, CancellationToken.None);
+        foreach (var hold in held.Skip(6)) await Accounts.ReleaseAsync(record.Id, hold, CancellationToken.None);
         var after = await Accounts.GetAsync(record.Id, CancellationToken.None);
         Assert.Equal(4m, after!.Credits);
         Assert.Equal(0m, after.Reserved);
@@ -67,9 +68,28 @@ public abstract class AccountStoreContractTests : IAsyncLifetime
     public async Task Reserve_UnlimitedKey_AlwaysSucceeds()
     {
         var (record, _) = await Accounts.CreateKeyAsync("dave", null, null, CancellationToken.None);
-        var result = await Accounts.TryReserveAsync(record.Id, 1000, CancellationToken.None);
+        var result = await Accounts.TryReserveAsync(record.Id, "big", 1000, CancellationToken.None);
         Assert.True(result.Reserved);
         Assert.Null(result.Available);
+    }
+
+    [Fact]
+    public async Task Holds_RepeatedCalls_HoldAndSettleOnlyOnce()
+    {
+        var (record, _) = await Accounts.CreateKeyAsync("frank", 5, null, CancellationToken.None);
+        // A reservation repeated (its first answer lost) holds once.
+        Assert.True((await Accounts.TryReserveAsync(record.Id, "req-1", 2, CancellationToken.None)).Reserved);
+        Assert.True((await Accounts.TryReserveAsync(record.Id, "req-1", 2, CancellationToken.None)).Reserved);
+        Assert.Equal(3m, (await Accounts.GetAsync(record.Id, CancellationToken.None))!.Available);
+        // A charge repeated charges once; a release after the charge changes nothing.
+        Assert.Equal(3m, await Accounts.CommitAsync(record.Id, "req-1", CancellationToken.None));
+        Assert.Equal(3m, await Accounts.CommitAsync(record.Id, "req-1", CancellationToken.None));
+        Assert.Equal(3m, await Accounts.ReleaseAsync(record.Id, "req-1", CancellationToken.None));
+        var after = await Accounts.GetAsync(record.Id, CancellationToken.None);
+        Assert.Equal(3m, after!.Credits);
+        Assert.Equal(0m, after.Reserved);
+        // Settling a hold that never existed changes nothing.
+        Assert.Equal(3m, await Accounts.ReleaseAsync(record.Id, "never-held", CancellationToken.None));
     }
 
     [Fact]

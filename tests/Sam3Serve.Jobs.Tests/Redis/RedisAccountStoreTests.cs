@@ -46,7 +46,7 @@ public sealed class RedisAccountStoreTests : AccountStoreContractTests
         var (record, _) = await Accounts.CreateKeyAsync("shared", 25, null, CancellationToken.None);
         var processes = new[] { await OtherProcessAsync(), await OtherProcessAsync() };
         var results = await Task.WhenAll(Enumerable.Range(0, 120).Select(i => Task.Run(() =>
-            processes[i % 2].TryReserveAsync(record.Id, 0.5m, CancellationToken.None))));
+            processes[i % 2].TryReserveAsync(record.Id, $"r{i}", 0.5m, CancellationToken.None))));
 
         Assert.Equal(50, results.Count(r => r.Reserved));
         Assert.All(results, r => Assert.True(r.Available >= 0));
@@ -73,9 +73,9 @@ public sealed class RedisAccountStoreTests : AccountStoreContractTests
     {
         var (record, _) = await Accounts.CreateKeyAsync("cents", 0.3m, null, CancellationToken.None);
         await Accounts.AddCreditsAsync("cents", 0.1m, CancellationToken.None);
-        var reserved = await Accounts.TryReserveAsync(record.Id, 0.15m, CancellationToken.None);
+        var reserved = await Accounts.TryReserveAsync(record.Id, "r", 0.15m, CancellationToken.None);
         Assert.Equal(0.25m, reserved.Available);
-        Assert.Equal(0.25m, await Accounts.CommitAsync(record.Id, 0.15m, CancellationToken.None));
+        Assert.Equal(0.25m, await Accounts.CommitAsync(record.Id, "r", CancellationToken.None));
         var after = await Accounts.GetAsync(record.Id, CancellationToken.None);
         Assert.Equal(0.25m, after!.Credits);
         Assert.Equal(0m, after.Reserved);

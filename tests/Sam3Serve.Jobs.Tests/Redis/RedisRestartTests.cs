@@ -1,3 +1,4 @@
+using Sam3Serve.Tests.Common;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Jobs.Redis;
 using Sam3Serve.Jobs.Tests.Contract;
@@ -22,7 +23,7 @@ public sealed class RedisRestartTests
         await jobs.EnqueueAsync(new NewJob("waiting", "k", "{}", null, [7, 7, 7], 2m), CancellationToken.None);
         var held = await jobs.LeaseNextAsync("worker-1", lease, CancellationToken.None);
         var (key, _) = await accounts.CreateKeyAsync("acct", 5m, null, CancellationToken.None);
-        Assert.True((await accounts.TryReserveAsync(key.Id, 2m, CancellationToken.None)).Reserved);
+        Assert.True((await accounts.TryReserveAsync(key.Id, "held-across-restart", 2m, CancellationToken.None)).Reserved);
 
         await server.ShutdownAsync();
         Assert.False(await jobs.PingAsync(CancellationToken.None));
@@ -48,6 +49,6 @@ public sealed class RedisRestartTests
         var account = await accounts.GetAsync(key.Id, CancellationToken.None);
         Assert.Equal(5m, account!.Credits);
         Assert.Equal(2m, account.Reserved);
-        Assert.Equal(3m, await accounts.CommitAsync(key.Id, 2m, CancellationToken.None));
+        Assert.Equal(3m, await accounts.CommitAsync(key.Id, "held-across-restart", CancellationToken.None));
     }
 }

@@ -1,3 +1,4 @@
+using Sam3Serve.Tests.Common;
 using Sam3Serve.Jobs.Redis;
 using StackExchange.Redis;
 using Xunit;
@@ -64,24 +65,6 @@ internal static class RedisTestServer
         return keys;
     }
 
-    internal static async Task<ConnectionMultiplexer?> TryConnectAsync(string? endpoint, bool allowAdmin = false)
-    {
-        if (endpoint is null)
-        {
-            return null;
-        }
-        var configuration = ConfigurationOptions.Parse(endpoint);
-        configuration.AbortOnConnectFail = true;
-        configuration.ConnectTimeout = 2000;
-        configuration.ConnectRetry = 1;
-        configuration.AllowAdmin = allowAdmin;
-        try
-        {
-            return await ConnectionMultiplexer.ConnectAsync(configuration);
-        }
-        catch (RedisConnectionException)
-        {
-            return null;
-        }
-    }
+    internal static Task<ConnectionMultiplexer?> TryConnectAsync(string? endpoint, bool allowAdmin = false) =>
+        OwnRedisServer.TryConnectAsync(endpoint, allowAdmin);
 }

@@ -1,17 +1,16 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using Sam3Serve.Tests.Common;
 using StackExchange.Redis;
 using Xunit;
 
-namespace Sam3Serve.Jobs.Tests.Redis;
+namespace Sam3Serve.Tests.Common;
 
 /// <summary>
 /// A redis-server process of the test's own (appendonly, on a free loopback port, data in a temp dir) that
 /// the test may shut down and start again. Skips when the redis-server binary is not on PATH.
 /// </summary>
-internal sealed class OwnRedisServer : IDisposable
+public sealed class OwnRedisServer : IDisposable
 {
     private readonly TempDir _dir = new("sam3serve-redis");
     private readonly string _binary;
@@ -63,7 +62,7 @@ internal sealed class OwnRedisServer : IDisposable
         var deadline = DateTime.UtcNow.AddSeconds(15);
         while (DateTime.UtcNow < deadline)
         {
-            using var probe = await RedisTestServer.TryConnectAsync(Endpoint);
+            using var probe = await TryConnectAsync(Endpoint);
             if (probe is not null)
             {
                 return;
@@ -76,7 +75,7 @@ internal sealed class OwnRedisServer : IDisposable
     /// <summary>SHUTDOWN (which writes the AOF out), then waits for the process to end.</summary>
     public async Task ShutdownAsync()
     {
-        using (var admin = await RedisTestServer.TryConnectAsync(Endpoint, allowAdmin: true)
+        using (var admin = await TryConnectAsync(Endpoint, allowAdmin: true)
             ?? throw new InvalidOperationException("the server to shut down does not answer"))
         {
             try
@@ -107,5 +106,27 @@ internal sealed class OwnRedisServer : IDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>A connection to <paramref name="endpoint"/>, or null when nothing answers within two seconds.</summary>
+    public static async Task<ConnectionMultiplexer?> TryConnectAsync(string? endpoint, bool allowAdmin = false)
+    {
+        if (endpoint is null)
+        {
+            return null;
+        }
+        var configuration = ConfigurationOptions.Parse(endpoint);
+        configuration.AbortOnConnectFail = true;
+        configuration.ConnectTimeout = 2000;
+        configuration.ConnectRetry = 1;
+        configuration.AllowAdmin = allowAdmin;
+        try
+        {
+            return await ConnectionMultiplexer.ConnectAsync(configuration);
+        }
+        catch (RedisConnectionException)
+        {
+            return null;
+        }
     }
 }
