@@ -12,24 +12,48 @@ using Sam3Serve.Server;
 using SkiaSharp;
 
 // Usage: dotnet run -c Release --project benchmarks/Sam3Serve.LoadTest -- [--image PATH] [--requests N] [--concurrency C]
-// Starts the real service in-process on loopback with an instant engine, sends N v1 requests with a
-// ~1-megapixel JPEG, and reports the server's time outside the engine (client latency minus x-inference-time).
+//        [--api v1|v2] [--url http://host:port --key KEY] [--prompt TEXT]
+// Without --url: starts the real service in-process on loopback with an instant engine, sends N requests
+// with a ~1-megapixel JPEG, and reports the server's time outside the engine (client latency minus
+// x-inference-time). With --url: loads a running service (any engine) and reports end-to-end latency;
+// for v2 that is submit to COMPLETED, observed by polling the status URL every 10 ms.
 var imagePath = Arg("--image", FindDefaultImage());
 var requests = int.Parse(Arg("--requests", "200"), CultureInfo.InvariantCulture);
 var concurrency = int.Parse(Arg("--concurrency", "1"), CultureInfo.InvariantCulture);
 var mode = Arg("--api", "v1");
 
+var externalUrl = Arg("--url", "");
+var prompt = Arg("--prompt", "object");
+
 var jpeg = ToOneMegapixelJpeg(File.ReadAllBytes(imagePath), out var width, out var height);
 var dataDir = Path.Combine(Path.GetTempPath(), "sam3serve-load-" + Guid.NewGuid().ToString("N"));
-var options = new ServerOptions { Urls = "http://127.0.0.1:0", DataDir = dataDir, Workers = Environment.ProcessorCount };
-var app = Sam3ServerHost.Build(options, s => s.AddSingleton<ISegmentationEngine, InstantEngine>(), logFormat: "simple");
-await app.StartAsync();
-var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-var (_, key) = await app.Services.GetRequiredService<IAccountStore>().CreateKeyAsync("load", null, null, CancellationToken.None);
+WebApplication? app = null;
+string address, key;
+if (externalUrl.Length > 0)
+{
+    address = externalUrl;
+    key = Arg("--key", Environment.GetEnvironmentVariable("SAM3SERVE_API_KEY") ?? "");
+}
+else
+{
+    var options = new ServerOptions { Urls = "http://127.0.0.1:0", DataDir = dataDir, Workers = Environment.ProcessorCount };
+    app = Sam3ServerHost.Build(options, s => s.AddSingleton<ISegmentationEngine, InstantEngine>(), logFormat: "simple");
+    await app.StartAsync();
+    address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    (_, key) = await app.Services.GetRequiredService<IAccountStore>().CreateKeyAsync("load", null, null, CancellationToken.None);
+}
 
-using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(2) };
-client.DefaultRequestHeaders.Add("x-api-key", key);
-var body = new { image = Convert.ToBase64String(jpeg), text_prompt = "object" };
+// Several API processes (--url a,b) are loaded round-robin.
+var clients = address.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(a =>
+{
+    var c = new HttpClient { BaseAddress = new Uri(a), Timeout = TimeSpan.FromMinutes(2) };
+    c.DefaultRequestHeaders.Add("x-api-key", key);
+    return c;
+}).ToArray();
+var turn = 0;
+HttpClient NextClient() => clients[(int)((uint)Interlocked.Increment(ref turn) % clients.Length)];
+var client = clients[0];
+var body = new { image = Convert.ToBase64String(jpeg), text_prompt = prompt };
 
 Console.WriteLine($"image {width}x{height} JPEG, {jpeg.Length} bytes ({jpeg.Length * 4 / 3} base64); {requests} requests, concurrency {concurrency}, {Environment.ProcessorCount} cores");
 for (var i = 0; i < 20; i++)
@@ -52,9 +76,15 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
 }));
 wall.Stop();
 overheads.Sort();
-Console.WriteLine($"server time outside the engine per request: median {Percentile(0.5):F1} ms, p90 {Percentile(0.9):F1} ms, p99 {Percentile(0.99):F1} ms, max {overheads[^1] * 1000:F1} ms");
+Console.WriteLine(app is null
+    ? $"end-to-end latency ({mode}): median {Percentile(0.5):F1} ms, p90 {Percentile(0.9):F1} ms, p99 {Percentile(0.99):F1} ms, max {overheads[^1] * 1000:F1} ms"
+    : $"server time outside the engine per request: median {Percentile(0.5):F1} ms, p90 {Percentile(0.9):F1} ms, p99 {Percentile(0.99):F1} ms, max {overheads[^1] * 1000:F1} ms");
 Console.WriteLine($"throughput {requests / wall.Elapsed.TotalSeconds:F1} requests/s");
 // Where the server's time went, from its own Prometheus histograms (mean over warm-up and measured requests).
+if (app is null)
+{
+    return 0;
+}
 var metricsText = await client.GetStringAsync("/metrics");
 var sums = new Dictionary<string, double>();
 var counts = new Dictionary<string, double>();
@@ -69,14 +99,21 @@ foreach (var (stage, sum) in sums.Where(s => counts.GetValueOrDefault(s.Key) > 0
 {
     Console.WriteLine($"  {stage,-28} mean {sum / counts[stage] * 1000,8:F2} ms");
 }
-await app.StopAsync();
-Directory.Delete(dataDir, recursive: true);
+if (app is not null)
+{
+    await app.StopAsync();
+    Directory.Delete(dataDir, recursive: true);
+}
 return 0;
 
 async Task<double> SendAsync()
 {
+    if (mode == "v2")
+    {
+        return await SubmitAndWaitAsync();
+    }
     var clock = Stopwatch.StartNew();
-    using var response = await client.PostAsJsonAsync($"/{mode}/sam3-image", body);
+    using var response = await NextClient().PostAsJsonAsync($"/{mode}/sam3-image", body);
     var bytes = await response.Content.ReadAsByteArrayAsync();
     clock.Stop();
     if (!response.IsSuccessStatusCode)
@@ -85,6 +122,33 @@ async Task<double> SendAsync()
     }
     var inference = response.Headers.TryGetValues("x-inference-time", out var v) ? double.Parse(v.First(), CultureInfo.InvariantCulture) : 0;
     return clock.Elapsed.TotalSeconds - inference;
+}
+
+async Task<double> SubmitAndWaitAsync()
+{
+    var clock = Stopwatch.StartNew();
+    var api = NextClient();
+    using var submit = await api.PostAsJsonAsync("/v2/sam3-image", body);
+    var submitted = System.Text.Json.Nodes.JsonNode.Parse(await submit.Content.ReadAsStringAsync())!;
+    if (!submit.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{(int)submit.StatusCode}: {submitted.ToJsonString()}");
+    }
+    var statusUrl = submitted["status_url"]!.GetValue<string>();
+    while (true)
+    {
+        using var status = await api.GetAsync(statusUrl);
+        var state = System.Text.Json.Nodes.JsonNode.Parse(await status.Content.ReadAsStringAsync())!["status"]!.GetValue<string>();
+        if (state is "COMPLETED")
+        {
+            return clock.Elapsed.TotalSeconds;
+        }
+        if (state is "FAILED")
+        {
+            throw new InvalidOperationException($"request failed: {statusUrl}");
+        }
+        await Task.Delay(10);
+    }
 }
 
 double Percentile(double p) => overheads[Math.Min(overheads.Count - 1, (int)Math.Ceiling(p * overheads.Count) - 1)] * 1000;

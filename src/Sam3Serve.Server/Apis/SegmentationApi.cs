@@ -94,7 +94,7 @@ public static class SegmentationApi
         }
         metrics.Jobs.WithLabels("v1", "completed").Inc();
         result.Metrics[MetricNames.Total] = started.Elapsed.TotalSeconds;
-        context.Response.Headers["x-inference-time"] = result.InferenceSeconds.ToString("0.######", CultureInfo.InvariantCulture);
+        context.Response.Headers["x-inference-time"] = result.InferenceSeconds.ToString("0.#########", CultureInfo.InvariantCulture);
         return Respond(context, submitted.Request.Output, result);
     }
 

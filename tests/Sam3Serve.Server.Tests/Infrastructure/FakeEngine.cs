@@ -35,6 +35,7 @@ public sealed class FakeEngine : ISegmentationEngine
         {
             Requests.Add(request);
         }
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (Delay > TimeSpan.Zero)
         {
             await Task.Delay(Delay, cancellationToken);
@@ -89,7 +90,8 @@ public sealed class FakeEngine : ISegmentationEngine
         return new SegmentationResult
         {
             Objects = objects,
-            InferenceSeconds = Delay.TotalSeconds + 0.001,
+            // Measured, never more than the time that really passed (the server's total_time includes it).
+            InferenceSeconds = clock.Elapsed.TotalSeconds,
             StageSeconds = new Dictionary<string, double> { ["encoder"] = 0.0005, ["decoder"] = 0.0005 },
         };
     }
