@@ -15,7 +15,7 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         var runsAt = Array.IndexOf(args, "--runs");
-        var mode = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && i != runsAt + 1).FirstOrDefault() ?? "memory";
+        var mode = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (runsAt < 0 || i != runsAt + 1)).FirstOrDefault() ?? "memory";
         var runs = runsAt >= 0 && runsAt + 1 < args.Length ? int.Parse(args[runsAt + 1], CultureInfo.InvariantCulture) : mode == "cache" ? 30 : 5;
         if (mode is not ("memory" or "cache" or "automatic"))
         {

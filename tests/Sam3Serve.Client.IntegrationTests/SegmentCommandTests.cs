@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using Sam3Serve.Client.IntegrationTests.Infrastructure;
+using Sam3Serve.Tests.Common;
+using Xunit;
+
+namespace Sam3Serve.Client.IntegrationTests;
+
+/// <summary><c>sam3serve segment IMAGE --server URL</c>, the real program against the real service started here.</summary>
+public sealed class SegmentCommandTests(CliService service) : IClassFixture<CliService>, IDisposable
+{
+    private readonly TempDir _dir = new("sam3serve-cli-sdk");
+
+    public void Dispose() => _dir.Dispose();
+
+    private string ScenePath()
+    {
+        var path = Path.Combine(_dir.Path, "scene.png");
+        File.WriteAllBytes(path, Scene.Png());
+        return path;
+    }
+
+    [Fact]
+    public async Task Segment_ServerWithOutFolder_WritesWhatTheInProcessPathWrites()
+    {
+        service.Engine.Delay = TimeSpan.FromSeconds(1.2);
+        var image = ScenePath();
+        var remoteDir = Path.Combine(_dir.Path, "remote");
+        var localDir = Path.Combine(_dir.Path, "local");
+        string[] prompt = ["--text", "red", "--text", "blue", "--masks", "--overlay"];
+
+        var remote = await CliProcess.RunAsync(["segment", image, "--server", service.BaseAddress.AbsoluteUri, "--key", service.ApiKey, .. prompt, "-o", remoteDir]);
+        service.Engine.Delay = TimeSpan.Zero;
+        var local = await CliProcess.RunAsync(["segment", image, "--model-dir", service.ModelDir, .. prompt, "-o", localDir]);
+
+        Assert.True(remote.ExitCode == 0, remote.StdErr);
+        Assert.True(local.ExitCode == 0, local.StdErr);
+        var files = new[] { "preview.png", "overlay.png", "mask-0.png", "mask-1.png", "result.json" };
+        Assert.Equal(files.Order(), Directory.GetFiles(remoteDir).Select(Path.GetFileName).Order());
+        // Same engine, same image, same renderer: the output objects agree field for field.
+        var remoteResult = JsonNode.Parse(File.ReadAllText(Path.Combine(remoteDir, "result.json")))!;
+        var localResult = JsonNode.Parse(File.ReadAllText(Path.Combine(localDir, "result.json")))!;
+        Assert.True(JsonNode.DeepEquals(localResult, remoteResult), $"remote:\n{remoteResult}\nlocal:\n{localResult}");
+        Assert.Equal("preview.png", remoteResult["preview"]!.GetValue<string>());
+        foreach (var mask in remoteResult["masks"]!.AsArray())
+        {
+            var name = mask!["mask"]!.GetValue<string>();
+            var (w, h, pixels) = Scene.Gray(File.ReadAllBytes(Path.Combine(remoteDir, name)));
+            Assert.Equal((Scene.Width, Scene.Height), (w, h));
+            Scene.AssertOn(Scene.Where(pixels, 255), mask["prompt_index"]!.GetValue<int>() == 0 ? Scene.Red : Scene.Blue);
+        }
+        Assert.Equal(File.ReadAllBytes(Path.Combine(localDir, "preview.png")), File.ReadAllBytes(Path.Combine(remoteDir, "preview.png")));
+
+        // Output redirected: plain progress lines with status and elapsed seconds, no carriage returns.
+        Assert.DoesNotContain('\r', remote.StdErr);
+        var progress = remote.StdErr.Split('\n').Where(l => l.StartsWith("request ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(progress, l => l.Contains(": PROCESSING ", StringComparison.Ordinal) || l.Contains(": QUEUED ", StringComparison.Ordinal));
+        Assert.Matches(@"^request \w+: COMPLETED \d+\.\d s$", progress[^1]);
+        var completedAfter = double.Parse(progress[^1].Split(' ')[^2], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(completedAfter >= 1.2, $"completed after {completedAfter} s, but the engine waits 1.2 s");
+        Assert.Contains("concept: 2 object(s) in 640x360", remote.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Segment_ServerJsonWithKeyFromEnvironment_PrintsTheOutputObject()
+    {
+        var b = Scene.Blue;
+        var env = new Dictionary<string, string> { [Sam3ClientOptions.ApiKeyVariable] = service.ApiKey };
+
+        var run = await CliProcess.RunAsync(env, "segment", ScenePath(), "--server", service.BaseAddress.AbsoluteUri,
+            "--points", $"[[{b.MidX}, {b.MidY}]]", "--labels", "[1]", "--masks", "--mask-format", "rle", "--json");
+
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        var output = JsonNode.Parse(run.StdOut)!;
+        Assert.Equal("interactive", output["mode"]!.GetValue<string>());
+        var mask = Assert.Single(output["masks"]!.AsArray())!;
+        var rle = new Sam3Rle(Scene.Height, Scene.Width, mask["mask"]!["counts"]!.GetValue<string>());
+        Scene.AssertOn(rle.Decode(), Scene.Blue);
+        // Without -o the image fields stay the service's media URLs.
+        Assert.StartsWith(service.BaseAddress.AbsoluteUri + "v2/requests/", output["preview"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Segment_ServerWithSegmindKeyVariable_UsesIt()
+    {
+        var env = new Dictionary<string, string> { [Sam3ClientOptions.SegmindApiKeyVariable] = service.ApiKey };
+
+        var run = await CliProcess.RunAsync(env, "segment", ScenePath(), "--server", service.BaseAddress.AbsoluteUri, "--text", "green");
+
+        Assert.True(run.ExitCode == 0, run.StdErr);
+        Assert.Contains("concept: 1 object(s) in 640x360", run.StdOut, StringComparison.Ordinal);
+        Assert.Matches(@"#0 score 0\.\d{4} box \[", run.StdOut);
+    }
+
+    [Fact]
+    public async Task Segment_ServerUnknownKey_ExitsOneNaming401()
+    {
+        var run = await CliProcess.RunAsync("segment", ScenePath(), "--server", service.BaseAddress.AbsoluteUri, "--key", "s3s_wrong", "--text", "red");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("401", run.StdErr, StringComparison.Ordinal);
+        Assert.Empty(run.StdOut);
+    }
+
+    [Fact]
+    public async Task Segment_ServerWithoutAnyKey_ExitsOneAskingForOne()
+    {
+        var run = await CliProcess.RunAsync("segment", ScenePath(), "--server", service.BaseAddress.AbsoluteUri, "--text", "red");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--key", run.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Segment_ServerRefusesAParameter_ExitsOneWithTheFieldError()
+    {
+        var run = await CliProcess.RunAsync("segment", ScenePath(), "--server", service.BaseAddress.AbsoluteUri, "--key", service.ApiKey,
+            "--boxes", "[[200, 200, 100, 300]]");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("400", run.StdErr, StringComparison.Ordinal);
+        Assert.Contains("boxes_input", run.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Segment_MalformedPointsWithServer_ExitsOneBeforeSending()
+    {
+        var run = await CliProcess.RunAsync("segment", ScenePath(), "--server", service.BaseAddress.AbsoluteUri, "--key", service.ApiKey,
+            "--points", "[[1, 2, 3]]");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--points", run.StdErr, StringComparison.Ordinal);
+    }
+}
