@@ -47,6 +47,27 @@ public static class CliRunner
         return Process.Start(info) ?? throw new InvalidOperationException("could not start sam3serve");
     }
 
+    /// <summary>Kills (SIGKILL) and disposes every process still running; for test clean-up.</summary>
+    public static void KillAll(IEnumerable<Process> processes)
+    {
+        foreach (var p in processes)
+        {
+            try
+            {
+                if (!p.HasExited)
+                {
+                    p.Kill(entireProcessTree: true);
+                    p.WaitForExit(10_000);
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // It ended on its own meanwhile.
+            }
+            p.Dispose();
+        }
+    }
+
     /// <summary>A loopback port nobody listens on right now.</summary>
     public static int FreePort()
     {

@@ -196,21 +196,7 @@ public sealed class CrashRecoveryTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var p in _processes)
-        {
-            try
-            {
-                if (!p.HasExited)
-                {
-                    p.Kill(entireProcessTree: true);
-                    p.WaitForExit(10_000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            p.Dispose();
-        }
+        CliRunner.KillAll(_processes);
         _root.Dispose();
     }
 }

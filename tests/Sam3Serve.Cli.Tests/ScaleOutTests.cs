@@ -222,21 +222,7 @@ public sealed class ScaleOutTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var (process, _) in _processes)
-        {
-            try
-            {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    process.WaitForExit(10_000);
-                }
-            }
-            catch (InvalidOperationException)
-            {
-            }
-            process.Dispose();
-        }
+        CliRunner.KillAll(_processes.Select(p => p.Process));
         _root.Dispose();
     }
 }
