@@ -44,6 +44,7 @@ public sealed class FailureAndCreditTests(BillingService service) : IClassFixtur
         Assert.Equal(10 - (double)BillingService.Price, afterV2.Credits);
         Assert.Equal(10 - 2 * (double)BillingService.Price, afterV1.Credits);
         Assert.Equal(10 - 3 * (double)BillingService.Price, afterUrl.Credits);
+        Assert.Equal(afterV2.Credits, v2.RemainingCredits);
         Assert.Equal(afterV1.Credits, v1.RemainingCredits);
         Assert.Equal(1, byUrl.Output!.Count);
         Assert.Equal(1, v2.Output!.Count);
@@ -59,6 +60,17 @@ public sealed class FailureAndCreditTests(BillingService service) : IClassFixtur
         Assert.Equal(HttpStatusCode.NotAcceptable, error.StatusCode);
         Assert.Contains("credits", error.Error, StringComparison.OrdinalIgnoreCase);
         Assert.Equal((double)BillingService.Price - 1, (await client.GetCreditsAsync()).Credits);
+    }
+
+    [Fact]
+    public async Task GetCreditsAsync_UnlimitedKey_CreditsIsNull()
+    {
+        using var client = service.Client(await service.CreateKeyAsync($"unlimited-{Guid.NewGuid():N}", null, null));
+
+        var credits = await client.GetCreditsAsync();
+
+        Assert.Null(credits.Credits);
+        Assert.Equal(0, credits.FreeCredits);
     }
 
     [Fact]

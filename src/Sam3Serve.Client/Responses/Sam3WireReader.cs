@@ -92,7 +92,7 @@ internal static class Sam3WireReader
 
     public static Sam3Credits ReadCredits(JsonElement root) => new()
     {
-        Credits = GetDouble(root, "credits"),
+        Credits = root.TryGetProperty("credits", out var credits) && TryGetDouble(credits, out var value) ? value : null,
         FreeCredits = GetDouble(root, "free-credits"),
     };
 

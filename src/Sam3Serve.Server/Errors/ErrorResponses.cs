@@ -39,9 +39,13 @@ public static class ErrorResponses
 /// <summary>Serializer settings shared by the server's JSON answers.</summary>
 public static class JsonOptions
 {
-    /// <summary>Snake-case names come from attributes; this keeps output compact and enums as strings.</summary>
+    /// <summary>
+    /// Snake-case names come from attributes; enums are strings. Relaxed escaping keeps base64 ('+') and
+    /// RLE counts unescaped: these answers are JSON for API clients, never inlined into HTML.
+    /// </summary>
     public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web)
     {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 }
