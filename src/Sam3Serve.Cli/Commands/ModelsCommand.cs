@@ -148,7 +148,7 @@ public static class ModelsCommand
     {
         var output = new Option<string>("--out")
         {
-            Description = "Folder to write the tiny fixture bundle to (random weights; for tests, not for real use)",
+            Description = "Folder to write the tiny fixture bundle to (colour-rule graphs that find pure red, green and blue regions; a test instrument, not a model)",
             Required = true,
         };
         var fixture = new Command("fixture", "Write a tiny SAM 3-shaped test bundle (not a real model)") { output };
