@@ -1,0 +1,53 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sam3Serve.Client;
+
+namespace Sam3Serve.Cli.Commands;
+
+/// <summary>Reads --points, --labels and --boxes into SDK prompts, accepting what the in-process path accepts.</summary>
+internal static class SegmentPromptParser
+{
+    /// <summary>Points as the in-process path reads them: <c>[[x, y], ...]</c>, labels flat or nested once, one label for all.</summary>
+    public static List<Sam3Point> Points(string pointsText, string? labelsText)
+    {
+        var coordinates = NumberRows(pointsText, 2, "--points", "[[x, y], ...]");
+        var labels = string.IsNullOrEmpty(labelsText) ? [1] : Labels(labelsText);
+        if (labels.Count != 1 && labels.Count != coordinates.Count)
+        {
+            throw new ArgumentException($"--labels: {labels.Count} labels for {coordinates.Count} points; give one label per point, or one for all");
+        }
+        return [.. coordinates.Select((c, i) => new Sam3Point(c[0], c[1], labels[labels.Count == 1 ? 0 : i] == 0 ? Sam3PointLabel.Background : Sam3PointLabel.Foreground))];
+    }
+
+    public static List<Sam3Box> Boxes(string text) =>
+        [.. NumberRows(text, 4, "--boxes", "[[x1, y1, x2, y2], ...]").Select(b => new Sam3Box(b[0], b[1], b[2], b[3]))];
+
+    private static List<int> Labels(string text)
+    {
+        var node = JsonNode.Parse(text) as JsonArray ?? throw new FormatException("--labels must be a JSON array, e.g. [1, 0]");
+        if (node.Count == 1 && node[0] is JsonArray nested)
+        {
+            node = nested;
+        }
+        return [.. node.Select(v => v?.GetValueKind() == JsonValueKind.Number && v.GetValue<double>() is var d && (d == 0 || d == 1)
+            ? (int)d
+            : throw new FormatException($"--labels: '{v?.ToJsonString()}' is not 0 or 1"))];
+    }
+
+    /// <summary>A JSON array of rows of <paramref name="width"/> numbers; a single bare row is accepted too.</summary>
+    private static List<double[]> NumberRows(string text, int width, string option, string shape)
+    {
+        var root = JsonNode.Parse(text) as JsonArray ?? throw new FormatException($"{option} must be a JSON array {shape}");
+        var rows = root.Count > 0 && root[0] is JsonArray ? root.Select(r => r as JsonArray).ToList() : [root];
+        var result = new List<double[]>(rows.Count);
+        foreach (var row in rows)
+        {
+            if (row is null || row.Count != width || row.Any(v => v?.GetValueKind() != JsonValueKind.Number))
+            {
+                throw new FormatException($"{option} must be {shape}: '{row?.ToJsonString() ?? "null"}' is not {width} numbers");
+            }
+            result.Add([.. row.Select(v => v!.GetValue<double>())]);
+        }
+        return result;
+    }
+}
