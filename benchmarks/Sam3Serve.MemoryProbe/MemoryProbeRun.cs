@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Runtime;
+using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Engine;
+using Sam3Serve.Engine.Postprocessing;
 using Sam3Serve.Imaging.Rendering;
 
 namespace Sam3Serve.MemoryProbe;
@@ -19,23 +21,67 @@ internal static class MemoryProbeRun
 
     public static async Task RunAsync(Sam3Engine engine, int runs)
     {
-        var peakResettable = ProcStatus.TryResetPeak();
-        Console.WriteLine($"GC: server={GCSettings.IsServerGC}, latency={GCSettings.LatencyMode}; VmHWM reset via clear_refs: {peakResettable}");
-        var boxes = ProbeImages.Rectangles(Width, Height, Cells, Margin).Select(r => r.Box).ToList();
-        var request = new SegmentationRequest
-        {
-            Mode = SegmentationMode.Interactive,
-            BoxMode = BoxMode.Object,
-            Boxes = boxes,
-            Output = new OutputOptions { ReturnMasks = true, MaskFormat = MaskFormat.Rle, ReturnPreview = true },
-        };
-        Console.WriteLine($"Interactive, box_mode object, {boxes.Count} boxes, {Width}x{Height}, return_masks + RLE + preview; a fresh image each run (cold feature cache).");
-        Console.WriteLine("| run | masks | baseline RSS MiB | peak RSS (VmHWM) MiB | growth MiB | sampler peak WS MiB | sampler peak managed MiB | baseline managed MiB | allocated MiB | RLE chars | PNG KiB | engine s | postprocess s | render s | samples |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        var request = Request();
+        PrintHeader($"Engine (fixture) + render: interactive, box_mode object, {request.Boxes.Count} boxes, {Width}x{Height}, return_masks + RLE + preview; a fresh image each run (cold feature cache).");
         for (var run = 1; run <= runs; run++)
         {
-            Console.WriteLine(await MeasureOnceAsync(engine, request, run, peakResettable));
+            Console.WriteLine(await MeasureOnceAsync(image => engine.SegmentAsync(request, image, CancellationToken.None).AsTask(), request, run));
         }
+    }
+
+    /// <summary>
+    /// The same request's render with masks kept at the real model's 288×288 logit size (the fixture's are 126×126):
+    /// 100 single-object LogitMasks with exact boxes, no engine. Bounds what the real logits add after the models ran.
+    /// </summary>
+    public static async Task RunRenderOnlyAsync(int runs)
+    {
+        var request = Request();
+        PrintHeader($"Render only: {request.Boxes.Count} LogitMasks over 288x288 logits (one ellipse each), {Width}x{Height}, return_masks + RLE + preview.");
+        for (var run = 1; run <= runs; run++)
+        {
+            Console.WriteLine(await MeasureOnceAsync(image => Task.FromResult(RealSizeMasks(image, request.Boxes.Count, seed: run)), request, run));
+        }
+    }
+
+    private static SegmentationRequest Request() => new()
+    {
+        Mode = SegmentationMode.Interactive,
+        BoxMode = BoxMode.Object,
+        Boxes = ProbeImages.Rectangles(Width, Height, Cells, Margin).Select(r => r.Box).ToList(),
+        Output = new OutputOptions { ReturnMasks = true, MaskFormat = MaskFormat.Rle, ReturnPreview = true },
+    };
+
+    private static void PrintHeader(string title)
+    {
+        Console.WriteLine($"GC: server={GCSettings.IsServerGC}, latency={GCSettings.LatencyMode}; VmHWM reset via clear_refs: {ProcStatus.TryResetPeak()}");
+        Console.WriteLine(title);
+        Console.WriteLine("| run | masks | baseline RSS MiB | peak RSS (VmHWM) MiB | growth MiB | sampler peak WS MiB | sampler peak managed MiB | baseline managed MiB | allocated MiB | RLE chars | PNG KiB | engine s | postprocess s | render s | samples |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    }
+
+    private static SegmentationResult RealSizeMasks(RgbImage image, int count, int seed)
+    {
+        const int side = 288;
+        var random = new Random(seed);
+        var plan = new ResizePlan(side, side, image.Width, image.Height);
+        var objects = new List<DetectedObject>(count);
+        for (var i = 0; i < count; i++)
+        {
+            float cx = random.Next(side), cy = random.Next(side), rx = 5 + random.Next(40), ry = 5 + random.Next(40);
+            var logits = new float[side * side];
+            for (var y = 0; y < side; y++)
+            {
+                for (var x = 0; x < side; x++)
+                {
+                    var dx = (x + 0.5f - cx) / rx;
+                    var dy = (y + 0.5f - cy) / ry;
+                    logits[(y * side) + x] = Math.Max(-20f, 40f * (1f - MathF.Sqrt((dx * dx) + (dy * dy))));
+                }
+            }
+            var mask = new LogitMask(logits, plan);
+            objects.Add(new DetectedObject { Score = 0.9f, Box = mask.ComputeBox(), Mask = mask });
+        }
+        return new SegmentationResult { Objects = objects };
     }
 
     /// <summary>Whether automatic mode could give 100 masks on this image (the fixture merges same-coloured regions).</summary>
@@ -53,7 +99,7 @@ internal static class MemoryProbeRun
     }
 
     // A method of its own so nothing from an earlier run stays reachable through the caller's async state.
-    private static async Task<string> MeasureOnceAsync(Sam3Engine engine, SegmentationRequest request, int run, bool peakResettable)
+    private static async Task<string> MeasureOnceAsync(Func<RgbImage, Task<SegmentationResult>> segment, SegmentationRequest request, int run)
     {
         // The decoded image exists before the engine sees the request, so it belongs to the baseline.
         var image = ProbeImages.Grid(Width, Height, Cells, Margin, variant: run);
@@ -62,8 +108,9 @@ internal static class MemoryProbeRun
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         var baselineManaged = GC.GetTotalMemory(true);
         var allocatedBefore = GC.GetTotalAllocatedBytes(true);
+        // Reset first: VmHWM restarts at the RSS of this moment, which is the baseline the growth is taken from.
+        var peakResettable = ProcStatus.TryResetPeak();
         var baselineRss = ProcStatus.ResidentBytes();
-        ProcStatus.TryResetPeak();
 
         int masks;
         long rleChars, pngBytes;
@@ -72,7 +119,7 @@ internal static class MemoryProbeRun
         using (sampler = new PeakSampler())
         {
             var start = Stopwatch.GetTimestamp();
-            var result = await engine.SegmentAsync(request, image, CancellationToken.None);
+            var result = await segment(image);
             engineSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             postprocessSeconds = result.StageSeconds.GetValueOrDefault("postprocess");
             start = Stopwatch.GetTimestamp();
