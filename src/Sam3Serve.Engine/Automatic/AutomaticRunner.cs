@@ -80,26 +80,37 @@ internal sealed class AutomaticRunner
 
     private static void Collect(TrackerOutput output, float predIouThresh, ResizePlan plan, List<Candidate> candidates)
     {
-        for (var o = 0; o < output.Objects; o++)
+        // The stability test reads each candidate from one pooled buffer; only survivors get an array of
+        // their own, so a 32x32 grid does not allocate thousands of large-object-heap copies.
+        var size = output.MaskWidth * output.MaskHeight;
+        var scratch = System.Buffers.ArrayPool<float>.Shared.Rent(size);
+        try
         {
-            for (var k = 0; k < output.Candidates; k++)
+            for (var o = 0; o < output.Objects; o++)
             {
-                var iou = output.IouScores[(o * output.Candidates) + k];
-                if (!(iou > predIouThresh))
+                for (var k = 0; k < output.Candidates; k++)
                 {
-                    continue;
-                }
-                var logits = output.Logits(o, k);
-                if (StabilityScore.Compute(logits, 0f, StabilityOffset) < StabilityThreshold)
-                {
-                    continue;
-                }
-                var mask = new LogitMask(logits, plan);
-                if (mask.ApproximateBox() is { } box)
-                {
-                    candidates.Add(new Candidate(mask, iou, box));
+                    var iou = output.IouScores[(o * output.Candidates) + k];
+                    if (!(iou > predIouThresh))
+                    {
+                        continue;
+                    }
+                    output.CopyLogits(o, k, scratch);
+                    if (StabilityScore.Compute(scratch.AsSpan(0, size), 0f, StabilityOffset) < StabilityThreshold)
+                    {
+                        continue;
+                    }
+                    var mask = new LogitMask(scratch.AsSpan(0, size).ToArray(), plan);
+                    if (mask.ApproximateBox() is { } box)
+                    {
+                        candidates.Add(new Candidate(mask, iou, box));
+                    }
                 }
             }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         }
     }
 

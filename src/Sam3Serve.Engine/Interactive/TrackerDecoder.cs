@@ -146,9 +146,13 @@ internal sealed class TrackerOutput : IDisposable
     public float[] Logits(int o, int k)
     {
         var result = new float[MaskWidth * MaskHeight];
-        ElementConversion.CopySlice(_outputs["pred_masks"], (long)((o * Candidates) + k) * result.Length, result);
+        CopyLogits(o, k, result);
         return result;
     }
+
+    /// <summary>Copies the low-resolution logits of object <paramref name="o"/>, candidate <paramref name="k"/> into <paramref name="destination"/>.</summary>
+    public void CopyLogits(int o, int k, Span<float> destination) =>
+        ElementConversion.CopySlice(_outputs["pred_masks"], (long)((o * Candidates) + k) * MaskWidth * MaskHeight, destination[..(MaskWidth * MaskHeight)]);
 
     public void Dispose() => _outputs.Dispose();
 }
