@@ -32,8 +32,18 @@ public sealed class CallerAuthenticator(IAccountStore accounts)
         var keyId = record.Id;
         context.Response.OnStarting(async () =>
         {
-            var current = await accounts.GetAsync(keyId, CancellationToken.None);
-            context.Response.Headers[RemainingCreditsHeader] = FormatCredits(current?.Available);
+            // A header must never fail an answer: if the store is briefly unreachable (a Redis restart),
+            // a 200 for an accepted request turned into an error would make the client submit it again.
+            decimal? available;
+            try
+            {
+                available = (await accounts.GetAsync(keyId, CancellationToken.None))?.Available;
+            }
+            catch (Exception)
+            {
+                available = record.Available;
+            }
+            context.Response.Headers[RemainingCreditsHeader] = FormatCredits(available);
         });
         if (countTowardsRateLimit && record.RequestsPerMinute is { } rpm)
         {
