@@ -1,3 +1,4 @@
+using Sam3Serve.Tests.Common;
 using System.Net;
 using Sam3Serve.Client.IntegrationTests.Infrastructure;
 using Xunit;
@@ -12,7 +13,7 @@ namespace Sam3Serve.Client.IntegrationTests;
 public sealed class FailureAndCreditTests(BillingService service) : IClassFixture<BillingService>, IAsyncLifetime
 {
     private static readonly byte[] s_png = Scene.Png();
-    private ImageHost _images = null!;
+    private LoopbackWebServer _images = null!;
 
     public async ValueTask InitializeAsync() =>
         _images = await ImageHost.StartAsync(new()

@@ -2,8 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Engine;
@@ -32,7 +30,7 @@ public sealed class FixtureService : IAsyncLifetime
         Engine = new Sam3Engine(new EngineOptions { ModelDir = modelDir });
         _app = Sam3ServerHost.Build(options, s => s.AddSingleton<ISegmentationEngine>(Engine));
         await _app.StartAsync();
-        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = LoopbackWebServer.AddressOf(_app);
         var (_, key) = await _app.Services.GetRequiredService<IAccountStore>().CreateKeyAsync("e2e", null, null, CancellationToken.None);
         Client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(120) };
         Client.DefaultRequestHeaders.Add("x-api-key", key);

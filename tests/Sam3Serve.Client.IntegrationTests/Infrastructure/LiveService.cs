@@ -1,7 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Engine;
@@ -53,7 +51,7 @@ public abstract class LiveService : IAsyncLifetime
             ConfigureServices(services);
         });
         await _app.StartAsync();
-        BaseAddress = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        BaseAddress = new Uri(LoopbackWebServer.AddressOf(_app));
         ApiKey = await CreateKeyAsync("sdk-tests", credits: null, rpm: null);
         using var http = new HttpClient { BaseAddress = BaseAddress };
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -1,7 +1,5 @@
 using System.Net.Http.Headers;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Jobs.Accounts;
@@ -40,7 +38,7 @@ public sealed class ServiceFixture : IAsyncDisposable
         engine?.Invoke(fixture.Engine);
         fixture._app = Sam3ServerHost.Build(fixture.Options, services => services.AddSingleton<ISegmentationEngine>(fixture.Engine));
         await fixture._app.StartAsync();
-        var address = fixture._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = LoopbackWebServer.AddressOf(fixture._app);
         fixture.BaseAddress = new Uri(address);
         fixture.ApiKey = await fixture.CreateKeyAsync("tests", credits: null, rpm: null);
         return fixture;
