@@ -10,35 +10,27 @@ namespace Sam3Serve.Jobs.Tests.Redis;
 /// <summary>The account store contract on Redis, plus races between processes.</summary>
 public sealed class RedisAccountStoreTests : AccountStoreContractTests
 {
-    private IConnectionMultiplexer? _redis;
-    private RedisOptions _options = null!;
-    private readonly List<IDisposable> _extra = [];
+    private RedisTestScope? _scope;
+
+    private RedisTestScope Scope => _scope!;
 
     protected override async Task<IAccountStore> CreateStoreAsync()
     {
-        _redis = await RedisTestServer.ConnectOrSkipAsync();
-        _options = RedisTestServer.NewOptions();
-        return new RedisAccountStore(_redis, _options);
+        _scope = await RedisTestScope.StartOrSkipAsync();
+        return new RedisAccountStore(Scope.Redis, Scope.Options);
     }
 
     public override async ValueTask DisposeAsync()
     {
-        if (_redis is not null)
+        if (_scope is not null)
         {
-            await RedisTestServer.DeleteKeysAsync(_redis, _options.KeyPrefix);
-        }
-        foreach (var item in _extra)
-        {
-            item.Dispose();
+            await _scope.DisposeAsync();
         }
     }
 
-    private async Task<RedisAccountStore> OtherProcessAsync()
-    {
-        var connection = await RedisTestServer.ConnectAnotherAsync();
-        _extra.Add(connection);
-        return new RedisAccountStore(connection, _options);
-    }
+    /// <summary>The same store as seen from another process: its own multiplexer.</summary>
+    private async Task<RedisAccountStore> OtherProcessAsync() =>
+        new(await Scope.AnotherConnectionAsync(), Scope.Options);
 
     [Fact]
     public async Task TryReserve_TwoProcessesRacing_NeverOverspend()
@@ -95,9 +87,9 @@ public sealed class RedisAccountStoreTests : AccountStoreContractTests
     public async Task Keys_AreStoredOnlyAsHashes()
     {
         var (_, key) = await Accounts.CreateKeyAsync("secret", null, null, CancellationToken.None);
-        var db = _redis!.GetDatabase();
+        var db = Scope.Db;
         var stored = new StringBuilder();
-        foreach (var name in await RedisTestServer.KeysAsync(_redis, _options.KeyPrefix))
+        foreach (var name in await RedisTestServer.KeysAsync(Scope.Redis, Scope.Options.KeyPrefix))
         {
             foreach (var entry in await db.HashGetAllAsync(name))
             {

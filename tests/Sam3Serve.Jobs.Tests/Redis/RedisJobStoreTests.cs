@@ -9,49 +9,46 @@ namespace Sam3Serve.Jobs.Tests.Redis;
 /// <summary>The job store contract on Redis, plus what only a shared, multi-process store must do.</summary>
 public sealed class RedisJobStoreTests : JobStoreContractTests
 {
-    private IConnectionMultiplexer? _redis;
-    private RedisOptions _options = null!;
-    private readonly List<IDisposable> _extra = [];
+    private RedisTestScope? _scope;
+
+    private RedisTestScope Scope => _scope!;
+    private RedisOptions Options => Scope.Options;
 
     protected override async Task<IJobStore> CreateStoreAsync()
     {
-        _redis = await RedisTestServer.ConnectOrSkipAsync();
-        _options = RedisTestServer.NewOptions();
-        return new RedisJobStore(_redis, _options);
+        _scope = await RedisTestScope.StartOrSkipAsync();
+        return new RedisJobStore(Scope.Redis, Options);
     }
 
     public override async ValueTask DisposeAsync()
     {
-        if (_redis is not null)
+        if (_scope is not null)
         {
-            await RedisTestServer.DeleteKeysAsync(_redis, _options.KeyPrefix);
-        }
-        foreach (var item in _extra)
-        {
-            item.Dispose();
+            await _scope.DisposeAsync();
         }
     }
 
     /// <summary>The same store as seen from another process: its own multiplexer.</summary>
-    private async Task<RedisJobStore> OtherProcessAsync(RedisOptions? options = null)
+    private async Task<(RedisJobStore Store, ConnectionMultiplexer Connection)> OtherProcessWithConnectionAsync()
     {
-        var connection = await RedisTestServer.ConnectAnotherAsync();
-        _extra.Add(connection);
-        return new RedisJobStore(connection, options ?? _options);
+        var connection = await Scope.AnotherConnectionAsync();
+        return (new RedisJobStore(connection, Options), connection);
     }
 
-    private IDatabase Db => _redis!.GetDatabase();
-    private RedisKey StreamKey => _options.KeyPrefix + "jobs:stream";
+    private async Task<RedisJobStore> OtherProcessAsync() => (await OtherProcessWithConnectionAsync()).Store;
+
+    private IDatabase Db => Scope.Db;
+    private RedisKey StreamKey => Options.KeyPrefix + "jobs:stream";
 
     [Fact]
     public async Task LeaseNext_ConsumerDiesWithoutRenewing_OtherProcessTakesItOverAfterTheLease()
     {
-        var dying = await OtherProcessAsync();
+        var (dying, dyingConnection) = await OtherProcessWithConnectionAsync();
         var survivor = await OtherProcessAsync();
         await Store.EnqueueAsync(Job("orphan"), CancellationToken.None);
         var first = await dying.LeaseNextAsync("dying-worker", TimeSpan.FromSeconds(1), CancellationToken.None);
         Assert.Equal("orphan", first!.Job.Id);
-        _extra[0].Dispose();
+        dyingConnection.Dispose();
 
         Assert.Null(await survivor.LeaseNextAsync("survivor", Lease, CancellationToken.None));
         await Task.Delay(1300);
@@ -60,13 +57,13 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
         Assert.Equal("orphan", second!.Job.Id);
         Assert.Equal(2, second.Job.Attempts);
         Assert.NotEqual(first.LeaseToken, second.LeaseToken);
-        var pending = await Db.StreamPendingMessagesAsync(StreamKey, _options.ConsumerGroup, 10, RedisValue.Null);
+        var pending = await Db.StreamPendingMessagesAsync(StreamKey, Options.ConsumerGroup, 10, RedisValue.Null);
         var entry = Assert.Single(pending);
         Assert.Equal("survivor", entry.ConsumerName);
         Assert.Equal(2, entry.DeliveryCount);
 
         Assert.True(await survivor.FinishAsync(second, Completed("done"), Retention, CancellationToken.None));
-        Assert.Empty(await Db.StreamPendingMessagesAsync(StreamKey, _options.ConsumerGroup, 10, RedisValue.Null));
+        Assert.Empty(await Db.StreamPendingMessagesAsync(StreamKey, Options.ConsumerGroup, 10, RedisValue.Null));
         Assert.Equal(0, await Store.CountPendingAsync(CancellationToken.None));
     }
 
@@ -84,7 +81,7 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
             Assert.True(await Store.RenewLeaseAsync(held!, shortLease, CancellationToken.None));
             Assert.Null(await other.LeaseNextAsync("thief", Lease, CancellationToken.None));
         }
-        var idle = (await Db.StreamPendingMessagesAsync(StreamKey, _options.ConsumerGroup, 1, "holder"))[0].IdleTimeInMilliseconds;
+        var idle = (await Db.StreamPendingMessagesAsync(StreamKey, Options.ConsumerGroup, 1, "holder"))[0].IdleTimeInMilliseconds;
         Assert.InRange(idle, 0, 800);
 
         await Task.Delay(1300);
@@ -142,13 +139,13 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
         var leased = await Store.LeaseNextAsync("w", Lease, CancellationToken.None);
         Assert.True(await Store.FinishAsync(leased!, Completed("x"), TimeSpan.FromMinutes(10), CancellationToken.None));
 
-        var jobTtl = await Db.KeyTimeToLiveAsync(_options.KeyPrefix + "job:ttl");
-        var mediaTtl = await Db.KeyTimeToLiveAsync(_options.KeyPrefix + "job:ttl:media");
+        var jobTtl = await Db.KeyTimeToLiveAsync(Options.KeyPrefix + "job:ttl");
+        var mediaTtl = await Db.KeyTimeToLiveAsync(Options.KeyPrefix + "job:ttl:media");
         Assert.InRange(jobTtl!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
         Assert.InRange(mediaTtl!.Value, TimeSpan.FromMinutes(9), TimeSpan.FromMinutes(10));
         Assert.Null(await Store.GetInputImageAsync("ttl", CancellationToken.None));
         Assert.Equal(0, await Db.StreamLengthAsync(StreamKey));
-        Assert.Equal(0, await Db.SortedSetLengthAsync(_options.KeyPrefix + "jobs:leases"));
+        Assert.Equal(0, await Db.SortedSetLengthAsync(Options.KeyPrefix + "jobs:leases"));
         var job = await Store.GetAsync("ttl", CancellationToken.None);
         Assert.Equal(job!.FinishedAt!.Value.AddMinutes(10), job.ExpiresAt);
     }
@@ -190,12 +187,12 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
     {
         var options = new RedisOptions
         {
-            ConnectionString = _options.ConnectionString,
-            KeyPrefix = _options.KeyPrefix,
-            ConsumerGroup = _options.ConsumerGroup,
+            ConnectionString = Options.ConnectionString,
+            KeyPrefix = Options.KeyPrefix,
+            ConsumerGroup = Options.ConsumerGroup,
             IdleConsumerTimeout = TimeSpan.FromMilliseconds(200),
         };
-        var store = new RedisJobStore(_redis!, options);
+        var store = new RedisJobStore(Scope.Redis, options);
         await store.EnqueueAsync(Job("a"), CancellationToken.None);
         await store.EnqueueAsync(Job("b"), CancellationToken.None);
         var done = await store.LeaseNextAsync("finished-worker", Lease, CancellationToken.None);
