@@ -164,17 +164,22 @@ public sealed class SqliteJobStore : IJobStore
     /// <inheritdoc />
     public async Task<byte[]?> GetMediaAsync(string id, string name, CancellationToken cancellationToken)
     {
-        var job = await GetAsync(id, cancellationToken);
-        if (job is not { Status: JobStatus.Completed })
+        var fileName = SafeName(name);
+        string? folder;
+        using (var connection = _database.Connect())
+        using (var command = connection.CreateCommand())
         {
-            return null;
+            // One lookup: the media folder of a completed job that is still retained.
+            command.CommandText = $"SELECT media_dir FROM jobs WHERE id = $id AND status = {(int)JobStatus.Completed} AND (expires_at IS NULL OR expires_at > $now)";
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$now", Now());
+            folder = command.ExecuteScalar() as string;
         }
-        var folder = MediaDirOf(id);
         if (folder is null)
         {
             return null;
         }
-        var path = Path.Combine(_mediaDir, id, folder, SafeName(name));
+        var path = Path.Combine(_mediaDir, id, folder, fileName);
         return File.Exists(path) ? await File.ReadAllBytesAsync(path, cancellationToken) : null;
     }
 
@@ -228,15 +233,6 @@ public sealed class SqliteJobStore : IJobStore
         {
             return Task.FromResult(false);
         }
-    }
-
-    private string? MediaDirOf(string id)
-    {
-        using var connection = _database.Connect();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT media_dir FROM jobs WHERE id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        return command.ExecuteScalar() as string;
     }
 
     private string InputPath(string id) => Path.Combine(_inputsDir, SafeName(id));

@@ -54,16 +54,15 @@ public static class SegmentationApi
         }
         await AdmitAsync(jobs, slots, options, context.RequestAborted);
         using var tracked = slots.TrackSync();
-        await ReserveAsync(accounts, caller, RequestIds.Of(context), options.Price);
+        await ReserveAsync(context, accounts, caller, options.Price);
 
         var started = System.Diagnostics.Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.SyncTimeout));
-        // In-process, the run holds its work slot until the engine returns, even when the caller stops
-        // waiting, so the number of requests in the model never exceeds --workers.
+        // Whoever runs the request settles its credits: the worker for a queued run, RunInProcessAsync here.
         var run = engine is null
             ? services.GetRequiredService<QueuedSyncRunner>().RunAsync(NewJobFor(context, caller, submitted, image, options), deadline.Token)
-            : RunInSlotAsync(slots, pipeline, submitted.Request, image, deadline.Token);
+            : RunInProcessAsync(slots, pipeline, credits, caller.Id, RequestIds.Of(context), submitted.Request, image, deadline.Token);
         PipelineResult result;
         try
         {
@@ -71,26 +70,16 @@ public static class SegmentationApi
         }
         catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
-            if (engine is not null)
-            {
-                await credits.RefundAsync(caller.Id, RequestIds.Of(context));
-            }
+            // Refund before answering, for either kind of run: a 504 is never charged, and since a hold is
+            // settled once, a worker finishing the queued request later cannot charge it either.
+            await credits.RefundAsync(caller.Id, RequestIds.Of(context));
             metrics.Jobs.WithLabels("v1", "timeout").Inc();
             throw new ApiException(504, $"the request did not finish within the {options.SyncTimeout.ToString(CultureInfo.InvariantCulture)} s deadline");
         }
         catch
         {
-            // A queued run's worker has already settled the credits; an in-process run settles them here.
-            if (engine is not null)
-            {
-                await credits.RefundAsync(caller.Id, RequestIds.Of(context));
-            }
             metrics.Jobs.WithLabels("v1", "failed").Inc();
             throw;
-        }
-        if (engine is not null)
-        {
-            await credits.ChargeAsync(caller.Id, RequestIds.Of(context));
         }
         metrics.Jobs.WithLabels("v1", "completed").Inc();
         result.Metrics[MetricNames.Total] = started.Elapsed.TotalSeconds;
@@ -104,10 +93,32 @@ public static class SegmentationApi
             (image as ImageReference.Inline)?.Bytes,
             options.Price);
 
-    private static async Task<PipelineResult> RunInSlotAsync(WorkSlots slots, SegmentationPipeline pipeline, SegmentationRequest request, ImageReference image, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the request in this process and settles its hold: charged when a result is delivered, refunded
+    /// otherwise (holds are idempotent, so a refund after a refund is harmless). The run keeps its work slot
+    /// until the engine returns, even when the caller stops waiting, so the model never runs more than
+    /// --workers requests; a result that arrives after the deadline is not delivered and not charged.
+    /// </summary>
+    private static async Task<PipelineResult> RunInProcessAsync(
+        WorkSlots slots, SegmentationPipeline pipeline, CreditSettlement credits, string keyId, string requestId,
+        SegmentationRequest request, ImageReference image, CancellationToken deadline)
     {
-        using var slot = await slots.AcquireAsync(cancellationToken);
-        return await Task.Run(() => pipeline.RunAsync(request, image, cancellationToken), CancellationToken.None);
+        try
+        {
+            PipelineResult result;
+            using (await slots.AcquireAsync(deadline))
+            {
+                result = await Task.Run(() => pipeline.RunAsync(request, image, deadline), CancellationToken.None);
+            }
+            deadline.ThrowIfCancellationRequested();
+            await credits.ChargeAsync(keyId, requestId);
+            return result;
+        }
+        catch
+        {
+            await credits.RefundAsync(keyId, requestId);
+            throw;
+        }
     }
 
     /// <summary>PNG when exactly one image is asked for and the client does not ask for JSON (contract §5.1).</summary>
@@ -144,7 +155,7 @@ public static class SegmentationApi
             }
         }
         await AdmitAsync(jobs, slots, options, context.RequestAborted);
-        await ReserveAsync(accounts, caller, RequestIds.Of(context), options.Price);
+        await ReserveAsync(context, accounts, caller, options.Price);
         var id = RequestIds.Of(context);
         await submission.EnqueueAsync(NewJobFor(context, caller, submitted, image, options));
         var urls = RequestUrls.For(RequestUrls.BaseOf(context.Request, options.PublicBaseUrl), id);
@@ -189,8 +200,10 @@ public static class SegmentationApi
     /// Holds the price for this request. Holds are idempotent per request id, so a call cut off by a store
     /// failure is simply repeated until the store answers (bounded), never leaving a hold nobody knows of.
     /// </summary>
-    private static async Task ReserveAsync(IAccountStore accounts, ApiKeyRecord caller, string requestId, decimal price)
+    private static async Task ReserveAsync(HttpContext context, IAccountStore accounts, ApiKeyRecord caller, decimal price)
     {
+        var requestId = RequestIds.Of(context);
+        CallerAuthenticator.MarkBalanceChanged(context);
         ReservationResult reservation;
         for (var attempt = 1; ; attempt++)
         {

@@ -32,16 +32,21 @@ public sealed class CallerAuthenticator(IAccountStore accounts)
         var keyId = record.Id;
         context.Response.OnStarting(async () =>
         {
-            // A header must never fail an answer: if the store is briefly unreachable (a Redis restart),
-            // a 200 for an accepted request turned into an error would make the client submit it again.
-            decimal? available;
-            try
+            var available = record.Available;
+            // Only a request that touched the balance (a reservation, charge or refund) reads it again;
+            // polls and media downloads answer with what authentication already read.
+            if (context.Items.ContainsKey(BalanceChangedKey))
             {
-                available = (await accounts.GetAsync(keyId, CancellationToken.None))?.Available;
-            }
-            catch (Exception)
-            {
-                available = record.Available;
+                // A header must never fail an answer: if the store is briefly unreachable (a Redis restart),
+                // a 200 for an accepted request turned into an error would make the client submit it again.
+                try
+                {
+                    available = (await accounts.GetAsync(keyId, CancellationToken.None))?.Available;
+                }
+                catch (Exception)
+                {
+                    // Keep the value read at authentication.
+                }
             }
             context.Response.Headers[RemainingCreditsHeader] = FormatCredits(available);
         });
@@ -55,6 +60,11 @@ public sealed class CallerAuthenticator(IAccountStore accounts)
         }
         return record;
     }
+
+    private const string BalanceChangedKey = "sam3serve.balance_changed";
+
+    /// <summary>Notes that this request changed the caller's balance, so x-remaining-credits is read again.</summary>
+    public static void MarkBalanceChanged(HttpContext context) => context.Items[BalanceChangedKey] = true;
 
     /// <summary>Credits as the header and the credits endpoint show them; unlimited keys show "unlimited".</summary>
     public static string FormatCredits(decimal? available) =>

@@ -33,7 +33,8 @@ public sealed class AsyncLifecycleTests
 
         var status = await PollUntilFinishedAsync(client, id);
         Assert.Equal("COMPLETED", status["status"]!.GetValue<string>());
-        Assert.True(status["metrics"]!["inference_time"]!.GetValue<double>() >= 0.6);
+        // The fake engine waits 600 ms and reports what its stopwatch measured (timers may fire a little early).
+        Assert.True(status["metrics"]!["inference_time"]!.GetValue<double>() >= 0.55);
 
         var result = await HttpAssert.JsonAsync(await client.GetAsync($"/v2/requests/{id}"));
         Assert.Equal("COMPLETED", result["status"]!.GetValue<string>());
