@@ -20,6 +20,18 @@ public static class OutputLinks
             : m).ToList(),
     };
 
+    /// <summary>The media file names an output object refers to (preview, overlay, PNG masks).</summary>
+    public static IReadOnlyList<string> MediaNames(OutputObject output)
+    {
+        var names = new List<string>();
+        Link(output, name =>
+        {
+            names.Add(name);
+            return name;
+        });
+        return names;
+    }
+
     /// <summary>v1: images inline as <c>data:image/png;base64,...</c>.</summary>
     public static OutputObject Inline(RenderedOutput rendered)
     {

@@ -31,7 +31,7 @@ public sealed class QueuedSyncRunner(IJobStore jobs, JobSubmission submission)
                 case JobStatus.Completed:
                     var output = JsonSerializer.Deserialize<OutputObject>(record.OutputJson!, JsonOptions.Web)!;
                     var media = new List<MediaFile>();
-                    foreach (var name in MediaNames(output))
+                    foreach (var name in Output.OutputLinks.MediaNames(output))
                     {
                         var bytes = await jobs.GetMediaAsync(job.Id, name, cancellationToken)
                             ?? throw new ApiException(500, $"result image {name} is missing from the store");
@@ -43,17 +43,5 @@ public sealed class QueuedSyncRunner(IJobStore jobs, JobSubmission submission)
                     throw new ApiException(code is >= 400 and < 600 ? code : 500, record.Error ?? "the request failed");
             }
         }
-    }
-
-    /// <summary>The media file names an output object refers to.</summary>
-    private static List<string> MediaNames(OutputObject output)
-    {
-        var names = new List<string>();
-        Output.OutputLinks.Link(output, name =>
-        {
-            names.Add(name);
-            return name;
-        });
-        return names;
     }
 }
