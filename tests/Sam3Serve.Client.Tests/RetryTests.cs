@@ -166,10 +166,18 @@ public sealed class RetryTests
         fake.EnqueueFault(V1, 429, """{"error":"rate limited"}""", retryAfter: "20");
         using var client = fake.CreateClient(o => o.MaxRetryDelay = TimeSpan.FromMinutes(1));
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cancel.CancelAfter(TimeSpan.FromMilliseconds(200));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.RunSyncAsync(Request(), cancel.Token));
+        var call = client.RunSyncAsync(Request(), cancel.Token);
+        // Cancel once the first attempt has been answered with 429, i.e. while the client waits to retry
+        // (a fixed timer could fire before the first request on a busy machine).
+        while (fake.RequestsTo(V1).Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(10, Ct);
+        }
+        await Task.Delay(100, Ct);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
         Assert.Single(fake.RequestsTo(V1));
