@@ -3,6 +3,7 @@ namespace Sam3Serve.Engine;
 /// <summary>How often each model ran and how often a cache answered instead; reset after warm-up.</summary>
 public sealed class EngineCounters
 {
+    private long _trunkPasses;
     private long _visionEncoderRuns;
     private long _trackerEncoderRuns;
     private long _textEncoderRuns;
@@ -11,9 +12,13 @@ public sealed class EngineCounters
     private long _imageCacheHits;
     private long _textCacheHits;
 
-    /// <summary>Detector (concept) vision encoder runs.</summary>
+    /// <summary>
+    /// ViT trunk passes: runs of the shared trunk when the encoders share it, else runs of either whole encoder.
+    /// </summary>
+    public long TrunkPasses => Volatile.Read(ref _trunkPasses);
+    /// <summary>Detector (concept) image features computed (whole encoder or detector neck runs).</summary>
     public long VisionEncoderRuns => Volatile.Read(ref _visionEncoderRuns);
-    /// <summary>Tracker vision encoder runs.</summary>
+    /// <summary>Tracker image features computed (whole encoder or tracker neck runs).</summary>
     public long TrackerEncoderRuns => Volatile.Read(ref _trackerEncoderRuns);
     /// <summary>Text encoder runs.</summary>
     public long TextEncoderRuns => Volatile.Read(ref _textEncoderRuns);
@@ -26,6 +31,7 @@ public sealed class EngineCounters
     /// <summary>Text-feature cache hits.</summary>
     public long TextCacheHits => Volatile.Read(ref _textCacheHits);
 
+    internal void TrunkPassed() => Interlocked.Increment(ref _trunkPasses);
     internal void VisionEncoderRan() => Interlocked.Increment(ref _visionEncoderRuns);
     internal void TrackerEncoderRan() => Interlocked.Increment(ref _trackerEncoderRuns);
     internal void TextEncoderRan() => Interlocked.Increment(ref _textEncoderRuns);
@@ -36,6 +42,7 @@ public sealed class EngineCounters
 
     internal void Reset()
     {
+        Interlocked.Exchange(ref _trunkPasses, 0);
         Interlocked.Exchange(ref _visionEncoderRuns, 0);
         Interlocked.Exchange(ref _trackerEncoderRuns, 0);
         Interlocked.Exchange(ref _textEncoderRuns, 0);

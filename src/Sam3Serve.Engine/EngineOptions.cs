@@ -30,6 +30,29 @@ public sealed class EngineOptions
     /// <summary>Upper bound of the text-feature cache, in bytes.</summary>
     public long TextCacheBytes { get; set; } = 64L << 20;
 
-    /// <summary>Runs every session once on a blank input during <see cref="Sam3Engine.InitializeAsync"/>.</summary>
+    /// <summary>
+    /// Warms the decoders and the text encoder during <see cref="Sam3Engine.InitializeAsync"/> (on zero features of the
+    /// declared shapes). The vision encoders are not warmed: on a CPU one pass costs about a minute, so the first
+    /// request measures them.
+    /// </summary>
     public bool WarmUp { get; set; } = true;
+
+    /// <summary>
+    /// Gives freed model memory back to the system after every run (no ONNX Runtime CPU arena, glibc tuned and
+    /// trimmed; see <c>NativeHeap</c>). Off keeps the arenas: slightly faster small runs, but each session then holds
+    /// its peak for good.
+    /// </summary>
+    public bool ReleaseMemoryAfterRuns { get; set; } = true;
+
+    /// <summary>Model runs executing at once in this engine (all workers together); 0 picks 1.</summary>
+    public int ConcurrentRuns { get; set; }
+
+    /// <summary>
+    /// Runs the ViT trunk once per image for both paths when the detector and tracker encoders share it (checked on
+    /// the weights at load). Off loads the two encoder files as they are.
+    /// </summary>
+    public bool ShareTrunk { get; set; } = true;
+
+    /// <summary>Most objects in one tracker decoder run (object boxes, automatic grid points); 0 picks the default.</summary>
+    public int DecoderObjectBatch { get; set; }
 }

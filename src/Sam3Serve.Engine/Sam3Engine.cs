@@ -31,6 +31,8 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     private InteractiveRunner? _interactive;
     private AutomaticRunner? _automatic;
     private volatile bool _ready;
+    private int _firstRequestLogged;
+    private ModelRunGate? _gate;
 
     /// <summary>Creates an engine; nothing is loaded until <see cref="InitializeAsync"/>.</summary>
     public Sam3Engine(EngineOptions options, ILogger<Sam3Engine>? logger = null)
@@ -83,6 +85,7 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             _imageCache.Clear();
             _textCache.Clear();
             Counters.Reset();
+            Interlocked.Exchange(ref _firstRequestLogged, 0);
             _ready = true;
         }
         finally
@@ -92,7 +95,11 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     }
 
     /// <inheritdoc />
-    public ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, CancellationToken cancellationToken)
+    public ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, CancellationToken cancellationToken) =>
+        SegmentAsync(request, image, null, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(image);
@@ -100,7 +107,7 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         {
             throw new InvalidOperationException("the engine is not initialised");
         }
-        return ValueTask.FromResult(Segment(request, image, cancellationToken));
+        return ValueTask.FromResult(Segment(request, image, progress, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -123,12 +130,14 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             model.Dispose();
         }
         _models.Clear();
+        _gate?.Dispose();
+        _gate = null;
     }
 
-    private SegmentationResult Segment(SegmentationRequest request, RgbImage image, CancellationToken cancellationToken)
+    private SegmentationResult Segment(SegmentationRequest request, RgbImage image, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var clock = new StageClock();
+        var clock = new StageClock(progress);
         var key = clock.Measure(StageClock.Preprocess, () => ImageKey.For(image, request.ImageId));
         var objects = request.Mode switch
         {
@@ -138,6 +147,11 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Mode, "unknown mode"),
         };
         var capped = ScoreMath.TopInOrder(objects.Select(o => o.Score).ToList(), request.MaxMasks).Select(i => objects[i]).ToList();
+        if (Interlocked.Exchange(ref _firstRequestLogged, 1) == 0)
+        {
+            // The encoders are not warmed up (a minute each on a CPU): the first request is where their cost shows.
+            LogFirstRequest(request.Mode.ToString(), string.Join(", ", clock.Seconds.Select(kv => $"{StageClock.PublicName(kv.Key)} {kv.Value:F2} s")), Counters.TrunkPasses);
+        }
         return new SegmentationResult
         {
             Objects = capped,
@@ -151,67 +165,6 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         runner ?? throw new InvalidOperationException(
             $"the model bundle in {Bundle?.Directory} cannot run {mode} mode; missing: {string.Join("; ", Bundle?.Missing ?? [])}");
 
-    private void Load(CancellationToken cancellationToken)
-    {
-        var bundle = ModelBundle.Open(_options.ModelDir, _options.Variant);
-        Bundle = bundle;
-        if (bundle.IsFixture)
-        {
-            LogFixture(bundle.Directory);
-        }
-        LogBundle(bundle.Directory, bundle.Variant, bundle.Concept?.Layout.ToString() ?? "none", bundle.Tracker is not null, _options.ExecutionProvider);
-        var gpu = SessionOptionsFactory.IsGpu(_options.ExecutionProvider);
-
-        if (bundle.Concept is { } concept)
-        {
-            var vision = LoadModel(concept.VisionEncoder, cancellationToken);
-            var text = LoadModel(concept.TextEncoder, cancellationToken);
-            var decoder = LoadModel(concept.Decoder, cancellationToken);
-            var geometry = concept.GeometryEncoder is { } g ? LoadModel(g, cancellationToken) : null;
-            var tokenizer = ClipTokenizer.FromMergesFile(bundle.Vocabulary);
-            var imageEncoder = new ImageEncoder(vision, _imageCache, "det:", Counters.VisionEncoderRan, Counters.ImageCacheHit);
-            // v1 concatenates text and geometry tokens on the host, so its text features stay there.
-            var textEncoder = new TextFeatureEncoder(text, tokenizer, _textCache, Counters, keepOnDevice: gpu && concept.Layout == ConceptLayout.V2);
-            _concept = new ConceptRunner(concept.Layout, imageEncoder, textEncoder, decoder, geometry, Counters);
-            ConceptInputSize = (imageEncoder.InputWidth, imageEncoder.InputHeight);
-        }
-        if (bundle.Tracker is { } tracker)
-        {
-            var vision = LoadModel(tracker.VisionEncoder, cancellationToken);
-            var decoderModel = LoadModel(tracker.Decoder, cancellationToken);
-            var encoder = new ImageEncoder(vision, _imageCache, "trk:", Counters.TrackerEncoderRan, Counters.ImageCacheHit);
-            var decoder = new TrackerDecoder(decoderModel, Counters);
-            _interactive = new InteractiveRunner(encoder, decoder);
-            _automatic = new AutomaticRunner(encoder, decoder);
-            TrackerInputSize = (encoder.InputWidth, encoder.InputHeight);
-        }
-    }
-
-    private OnnxModel LoadModel(string path, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
-        var model = OnnxModel.Load(path, _options);
-        _models.Add(model);
-        if (model.DocString.Contains(FixtureBundle.DocString, StringComparison.Ordinal) && Bundle is { IsFixture: false })
-        {
-            LogFixture(path);
-        }
-        LogModel(Path.GetFileName(path), string.Join(", ", model.Inputs), string.Join(", ", model.Outputs));
-        return model;
-    }
-
-    private void WarmUp(CancellationToken cancellationToken)
-    {
-        var pixels = new byte[64 * 48 * 3];
-        Array.Fill(pixels, (byte)128);
-        var image = new RgbImage(64, 48, pixels);
-        var clock = new StageClock();
-        var key = ImageKey.For(image, null);
-        _concept?.Run(new SegmentationRequest { Mode = SegmentationMode.Concept, TextPrompts = [ConceptRunner.VisualPrompt] }, image, key, clock, cancellationToken);
-        _interactive?.Run(new SegmentationRequest { Mode = SegmentationMode.Interactive, Points = [new PointPrompt(32, 24, 1)] }, image, key, clock, cancellationToken);
-        LogWarmUp(clock.ModelSeconds);
-    }
-
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Model bundle {Location} is the Sam3Serve TEST FIXTURE (colour-rule graphs), not SAM 3: results are synthetic")]
     private partial void LogFixture(string location);
 
@@ -221,6 +174,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     [LoggerMessage(EventId = 3, Level = LogLevel.Debug, Message = "Loaded {File}: inputs {Inputs}; outputs {Outputs}")]
     private partial void LogModel(string file, string inputs, string outputs);
 
-    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Warm-up done in {Seconds:F3} s of model time")]
-    private partial void LogWarmUp(double seconds);
+    [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Warm-up done in {Seconds:F3} s of model time ({What})")]
+    private partial void LogWarmUp(double seconds, string what);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "First request ({Mode}) per stage: {Stages}; trunk passes {TrunkPasses}")]
+    private partial void LogFirstRequest(string mode, string stages, long trunkPasses);
 }

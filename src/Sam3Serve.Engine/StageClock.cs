@@ -20,13 +20,30 @@ internal sealed class StageClock
         [Postprocess] = 0,
     };
 
+    private readonly IProgress<string>? _progress;
+    private string? _reported;
+
+    public StageClock(IProgress<string>? progress = null) => _progress = progress;
+
     public IReadOnlyDictionary<string, double> Seconds => _seconds;
+
+    /// <summary>The name users see for a stage (the <c>stage</c> of a /v2 status body).</summary>
+    public static string PublicName(string stage) => stage switch
+    {
+        Preprocess => "preprocessing",
+        Encoder => "image encoder",
+        Text => "text encoder",
+        Decoder => "decoder",
+        Postprocess => "postprocessing",
+        _ => stage,
+    };
 
     /// <summary>Seconds spent in the models (encoders, text encoder, decoders).</summary>
     public double ModelSeconds => _seconds[Encoder] + _seconds[Text] + _seconds[Decoder];
 
     public T Measure<T>(string stage, Func<T> work)
     {
+        Report(stage);
         var start = Stopwatch.GetTimestamp();
         try
         {
@@ -40,6 +57,7 @@ internal sealed class StageClock
 
     public void Measure(string stage, Action work)
     {
+        Report(stage);
         var start = Stopwatch.GetTimestamp();
         try
         {
@@ -49,6 +67,17 @@ internal sealed class StageClock
         {
             Add(stage, Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
+    }
+
+    /// <summary>Tells the progress listener that <paramref name="stage"/> starts (once per change of stage).</summary>
+    public void Report(string stage)
+    {
+        if (_progress is null || stage == _reported)
+        {
+            return;
+        }
+        _reported = stage;
+        _progress.Report(PublicName(stage));
     }
 
     public void Add(string stage, double seconds) => _seconds[stage] = _seconds.GetValueOrDefault(stage) + seconds;

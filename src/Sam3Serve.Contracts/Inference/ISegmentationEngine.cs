@@ -16,4 +16,11 @@ public interface ISegmentationEngine
 
     /// <summary>Runs one request. Throws <see cref="OperationCanceledException"/> when cancelled.</summary>
     ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs one request and reports each engine stage as it starts ("image encoder", "text encoder", "decoder",
+    /// "postprocessing") to <paramref name="progress"/>. Engines without stages answer as the plain overload does.
+    /// </summary>
+    ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, IProgress<string>? progress, CancellationToken cancellationToken) =>
+        SegmentAsync(request, image, cancellationToken);
 }

@@ -15,26 +15,28 @@ namespace Sam3Serve.Engine.Automatic;
 /// </summary>
 internal sealed class AutomaticRunner
 {
-    public const int PointsPerBatch = 64;
     public const float StabilityThreshold = 0.95f;
     public const float StabilityOffset = 1f;
     public const float BoxNmsThreshold = 0.7f;
     // Candidates held before an intermediate NMS bounds memory (each holds one low-resolution logit map).
     private const int PruneAbove = 512;
 
-    private readonly ImageEncoder _encoder;
+    private readonly IImageFeatureSource _encoder;
     private readonly TrackerDecoder _decoder;
 
-    public AutomaticRunner(ImageEncoder encoder, TrackerDecoder decoder)
+    private readonly int _objectBatch;
+
+    public AutomaticRunner(IImageFeatureSource encoder, TrackerDecoder decoder, int objectBatch)
     {
         _encoder = encoder;
         _decoder = decoder;
+        _objectBatch = objectBatch;
     }
 
     public List<DetectedObject> Run(SegmentationRequest request, RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
     {
         var grid = AutomaticGrid.Points(request.PointsPerSide);
-        var batchSize = Math.Min(PointsPerBatch, _decoder.MaxObjects);
+        var batchSize = Math.Min(_objectBatch, _decoder.MaxObjects);
         var candidates = new List<Candidate>();
         ResizePlan? plan = null;
         var features = _encoder.Encode(image, imageKey, clock, cancellationToken);

@@ -18,14 +18,14 @@ internal sealed class ConceptRunner
     /// <summary>The text the model was trained with for box-only prompts.</summary>
     public const string VisualPrompt = "visual";
 
-    private readonly ImageEncoder _vision;
+    private readonly IImageFeatureSource _vision;
     private readonly TextFeatureEncoder _text;
     private readonly OnnxModel _decoder;
     private readonly OnnxModel? _geometry;
     private readonly ConceptLayout _layout;
     private readonly EngineCounters _counters;
 
-    public ConceptRunner(ConceptLayout layout, ImageEncoder vision, TextFeatureEncoder text, OnnxModel decoder, OnnxModel? geometry, EngineCounters counters)
+    public ConceptRunner(ConceptLayout layout, IImageFeatureSource vision, TextFeatureEncoder text, OnnxModel decoder, OnnxModel? geometry, EngineCounters counters)
     {
         _layout = layout;
         _vision = vision;
@@ -36,6 +36,25 @@ internal sealed class ConceptRunner
         if (layout == ConceptLayout.V1 && geometry is null)
         {
             throw new ArgumentException("the v1 layout needs the geometry encoder", nameof(geometry));
+        }
+    }
+
+    /// <summary>The image features this path decodes from.</summary>
+    public IImageFeatureSource ImageFeatures => _vision;
+
+    /// <summary>Runs the text encoder and the decoder once on <paramref name="features"/> (warm-up).</summary>
+    public void WarmUp(FeatureSet features, RgbImage image, StageClock clock, CancellationToken cancellationToken)
+    {
+        var text = _text.Encode(VisualPrompt, clock, cancellationToken);
+        try
+        {
+            using var outputs = _layout == ConceptLayout.V2
+                ? RunV2(features, text, [], image, clock, cancellationToken)
+                : RunV1(features, text, [], image, clock, cancellationToken);
+        }
+        finally
+        {
+            text.Release();
         }
     }
 

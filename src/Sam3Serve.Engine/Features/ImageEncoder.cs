@@ -8,10 +8,10 @@ using Sam3Serve.Engine.Preprocessing;
 namespace Sam3Serve.Engine.Features;
 
 /// <summary>
-/// One vision encoder (detector or tracker) behind the image-feature cache: stretch + normalise into the input size
-/// the file declares, run, keep the outputs (on the GPU when the provider is one).
+/// One image-input graph (a whole vision encoder, or the shared trunk) behind the image-feature cache: stretch +
+/// normalise into the input size the file declares, run, keep the outputs (on the GPU when the provider is one).
 /// </summary>
-internal sealed class ImageEncoder
+internal sealed class ImageEncoder : IImageFeatureSource
 {
     /// <summary>Input side used when the file's spatial dimensions are dynamic (spec §3).</summary>
     public const int DefaultInputSize = 1008;
@@ -21,6 +21,7 @@ internal sealed class ImageEncoder
     private readonly string _keyPrefix;
     private readonly Action _onRun;
     private readonly Action _onHit;
+    private readonly SingleFlight _flights = new();
 
     public ImageEncoder(OnnxModel model, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit)
     {
@@ -38,16 +39,19 @@ internal sealed class ImageEncoder
         InputWidth = input.IsStatic(3) ? (int)input.Dim(3) : DefaultInputSize;
     }
 
-    /// <summary>Input width in pixels, from the file's metadata.</summary>
+    /// <inheritdoc />
     public int InputWidth { get; }
 
-    /// <summary>Input height in pixels, from the file's metadata.</summary>
+    /// <inheritdoc />
     public int InputHeight { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<TensorSpec> Outputs => _model.Outputs;
 
     /// <summary>The session.</summary>
     public OnnxModel Model => _model;
 
-    /// <summary>Returns the features of <paramref name="image"/> with a reference the caller must release.</summary>
+    /// <inheritdoc />
     public FeatureSet Encode(RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
     {
         var key = _keyPrefix + imageKey;
@@ -56,7 +60,21 @@ internal sealed class ImageEncoder
             _onHit();
             return cached!;
         }
+        return _flights.Run(key, () =>
+        {
+            if (_cache.TryGet(key, out var computedMeanwhile))
+            {
+                _onHit();
+                return computedMeanwhile!;
+            }
+            var features = Run(image, clock, cancellationToken);
+            _cache.Add(key, features);
+            return features;
+        }, cancellationToken);
+    }
 
+    private FeatureSet Run(RgbImage image, StageClock clock, CancellationToken cancellationToken)
+    {
         var count = 3 * InputWidth * InputHeight;
         var buffer = ArrayPool<float>.Shared.Rent(count);
         try
@@ -66,10 +84,7 @@ internal sealed class ImageEncoder
             var inputs = new Dictionary<string, ModelInput> { [_model.Inputs[0].Name] = ModelInput.FromValue(pixels) };
             using var outputs = clock.Measure(StageClock.Encoder, () => _model.Run(inputs, keepOnDevice: true, cancellationToken: cancellationToken));
             _onRun();
-            var values = outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal);
-            var features = new FeatureSet(values);
-            _cache.Add(key, features);
-            return features;
+            return new FeatureSet(outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal));
         }
         finally
         {

@@ -33,8 +33,8 @@ internal static class TrackerGraphs
     }
 
     /// <summary>
-    /// Reference colour per object = mean colour under its label-1 points plus the colour at each box centre (boxes
-    /// apply to every object). Candidates: 0 = colours within <see cref="WideRadius"/>, 1 = within
+    /// Reference colour per object = mean colour under its label-1 points plus the colour at the centre of its box (box
+    /// b belongs to object b). Candidates: 0 = colours within <see cref="WideRadius"/>, 1 = within
     /// <see cref="MatchRadius"/>, 2 = empty; iou_scores = [0.6, 0.95 if the reference colour is pure (every channel
     /// beyond ±0.8) else 0.5, 0.05]; object_score_logits = +10 with a reference colour, −10 without.
     /// </summary>
@@ -55,13 +55,17 @@ internal static class TrackerGraphs
         var colourSum = g.ReduceSum(g.Mul(pointColours, weights), [3], keepDims: false); // [B,3,N]
         var weightSum = g.ReduceSum(weights, [3], keepDims: false); // [B,1,N]
 
-        // Box centres, in the same frame; summed over boxes (an empty box list adds nothing).
+        // Box centres, in the same frame. Box b belongs to object b, as in the real decoder (which wants as many boxes
+        // as objects when both are given); an empty box list adds nothing.
         var centreX = g.Mul(g.Add(g.Slice(boxes, 0, 1, 2), g.Slice(boxes, 2, 3, 2)), g.Scalar(0.5f));
         var centreY = g.Mul(g.Add(g.Slice(boxes, 1, 2, 2), g.Slice(boxes, 3, 4, 2)), g.Scalar(0.5f));
         var centres = g.Unsqueeze(g.Affine(g.Concat(2, centreX, centreY), toGrid, -1f), 1); // [B,1,nb,2]
-        var boxColours = g.Op("GridSample", [emb0, centres], null, ("mode", "nearest"), ("align_corners", 0L), ("padding_mode", "border")); // [B,3,1,nb]
-        var boxColourSum = g.ReduceSum(boxColours, [3], keepDims: false); // [B,3,1]
-        var boxCount = g.ReduceSum(g.Add(g.Mul(g.Slice(boxes, 0, 1, 2), g.Scalar(0f)), g.Scalar(1f)), [1, 2], keepDims: true); // [B,1,1]
+        var boxColours = g.Op("Squeeze", [g.Op("GridSample", [emb0, centres], null, ("mode", "nearest"), ("align_corners", 0L), ("padding_mode", "border")), g.Longs(2)]); // [B,3,nb]
+        var objectIndex = g.Op("Range", [g.LongScalar(0), g.Op("Gather", [g.Op("Shape", [points]), g.LongScalar(1)]), g.LongScalar(1)]); // [N]
+        var boxIndex = g.Op("Range", [g.LongScalar(0), g.Op("Gather", [g.Op("Shape", [boxes]), g.LongScalar(1)]), g.LongScalar(1)]); // [nb]
+        var pairs = g.Cast(g.Op("Equal", [g.Unsqueeze(boxIndex, 1), g.Unsqueeze(objectIndex, 0)]), DataType.Float); // [nb,N]
+        var boxColourSum = g.ReduceSum(g.Mul(g.Unsqueeze(boxColours, 3), pairs), [2], keepDims: false); // [B,3,N]
+        var boxCount = g.Unsqueeze(g.ReduceSum(pairs, [0], keepDims: false), 0); // [1,N]
 
         var total = g.Add(weightSum, boxCount); // [B,1,N]
         var reference = g.Div(g.Add(colourSum, boxColourSum), g.Op("Max", [total, g.Scalar(1e-6f)])); // [B,3,N]

@@ -13,13 +13,25 @@ namespace Sam3Serve.Engine.Interactive;
 /// </summary>
 internal sealed class InteractiveRunner
 {
-    private readonly ImageEncoder _encoder;
+    private readonly IImageFeatureSource _encoder;
     private readonly TrackerDecoder _decoder;
 
-    public InteractiveRunner(ImageEncoder encoder, TrackerDecoder decoder)
+    private readonly int _objectBatch;
+
+    public InteractiveRunner(IImageFeatureSource encoder, TrackerDecoder decoder, int objectBatch)
     {
         _encoder = encoder;
         _decoder = decoder;
+        _objectBatch = objectBatch;
+    }
+
+    /// <summary>The image features this path decodes from.</summary>
+    public IImageFeatureSource ImageFeatures => _encoder;
+
+    /// <summary>Runs the decoder once on <paramref name="features"/> with one centre point (warm-up).</summary>
+    public void WarmUp(FeatureSet features, RgbImage image, StageClock clock, CancellationToken cancellationToken)
+    {
+        using var output = _decoder.Run(features, [_encoder.InputWidth / 2f, _encoder.InputHeight / 2f], [1], 1, 1, [], clock, cancellationToken);
     }
 
     public List<DetectedObject> Run(SegmentationRequest request, RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
@@ -46,14 +58,31 @@ internal sealed class InteractiveRunner
                     labels[i] = request.Points[i].Label;
                 }
                 var box = request.Boxes.Count == 1 ? Scale(request.Boxes[0], sx, sy) : [];
-                objects.Add(Decode(features, points, labels, box, image, ref plan, clock, cancellationToken));
+                using var output = _decoder.Run(features, points, labels, 1, labels.Length, box, clock, cancellationToken);
+                objects.Add(Pick(output, 0, image, ref plan, clock));
             }
             else
             {
-                foreach (var b in request.Boxes)
+                // Boxes alone: one object per box, as many per run as the object dimension and memory allow. Each
+                // object gets one placeholder point that the prompt encoder reads as "not a point" (usls), and box i
+                // belongs to object i (the decoder pairs them when the counts are equal).
+                var perRun = Math.Max(1, Math.Min(_objectBatch, Math.Min(_decoder.MaxObjects, _decoder.MaxBoxes)));
+                for (var start = 0; start < request.Boxes.Count; start += perRun)
                 {
-                    // Box only: one placeholder point that the prompt encoder reads as "not a point" (usls).
-                    objects.Add(Decode(features, [0f, 0f], [TrackerDecoder.NotAPointLabel], Scale(b, sx, sy), image, ref plan, clock, cancellationToken));
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var count = Math.Min(perRun, request.Boxes.Count - start);
+                    var labels = new long[count];
+                    Array.Fill(labels, TrackerDecoder.NotAPointLabel);
+                    var boxes = new float[count * 4];
+                    for (var i = 0; i < count; i++)
+                    {
+                        Scale(request.Boxes[start + i], sx, sy).CopyTo(boxes, i * 4);
+                    }
+                    using var output = _decoder.Run(features, new float[count * 2], labels, count, 1, boxes, clock, cancellationToken);
+                    for (var o = 0; o < count; o++)
+                    {
+                        objects.Add(Pick(output, o, image, ref plan, clock));
+                    }
                 }
             }
         }
@@ -64,14 +93,13 @@ internal sealed class InteractiveRunner
         return objects;
     }
 
-    private DetectedObject Decode(FeatureSet features, float[] points, long[] labels, float[] box, RgbImage image, ref ResizePlan? plan, StageClock clock, CancellationToken cancellationToken)
+    private static DetectedObject Pick(TrackerOutput output, int o, RgbImage image, ref ResizePlan? plan, StageClock clock)
     {
-        using var output = _decoder.Run(features, points, labels, 1, labels.Length, box, clock, cancellationToken);
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var best = output.Best(0);
+        var best = output.Best(o);
         plan ??= new ResizePlan(output.MaskWidth, output.MaskHeight, image.Width, image.Height);
-        var mask = new LogitMask(output.Logits(0, best), plan);
-        var result = new DetectedObject { Score = output.IouScores[best], Box = mask.ComputeBox(), Mask = mask };
+        var mask = new LogitMask(output.Logits(o, best), plan);
+        var result = new DetectedObject { Score = output.IouScores[(o * output.Candidates) + best], Box = mask.ComputeBox(), Mask = mask };
         clock.Add(StageClock.Postprocess, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
         return result;
     }

@@ -15,6 +15,12 @@ internal sealed class TrackerDecoder
     /// <summary>Label of a "not a point" placeholder (used with a box-only prompt).</summary>
     public const long NotAPointLabel = -1;
 
+    /// <summary>
+    /// Objects per run when the object dimension is dynamic. Each object repeats the image embeddings inside the
+    /// graph (about 95 MB per object measured on the real decoder), so 64 objects peak near 6 GB.
+    /// </summary>
+    public const int DefaultObjectBatch = 64;
+
     private readonly OnnxModel _model;
     private readonly EngineCounters _counters;
 
@@ -24,6 +30,8 @@ internal sealed class TrackerDecoder
         _counters = counters;
         var points = model.Input("input_points");
         MaxObjects = points.IsStatic(1) ? (int)points.Dim(1) : int.MaxValue;
+        var boxes = model.Input("input_boxes");
+        MaxBoxes = boxes.IsStatic(1) ? (int)boxes.Dim(1) : int.MaxValue;
         StaticPoints = points.IsStatic(2) ? (int)points.Dim(2) : 0;
         model.Input("input_labels");
         model.Input("input_boxes");
@@ -31,6 +39,9 @@ internal sealed class TrackerDecoder
 
     /// <summary>The most objects one run takes (int.MaxValue when the dimension is dynamic).</summary>
     public int MaxObjects { get; }
+
+    /// <summary>The most boxes one run takes (int.MaxValue when the dimension is dynamic).</summary>
+    public int MaxBoxes { get; }
 
     /// <summary>The fixed number of points per object, or 0 when dynamic.</summary>
     public int StaticPoints { get; }

@@ -14,12 +14,16 @@ public sealed class OnnxModel : IDisposable
     private readonly InferenceSession _session;
     private readonly OrtMemoryInfo? _deviceMemory;
     private readonly Dictionary<string, TensorSpec> _inputsByName;
+    private readonly ModelRunGate? _gate;
+    private readonly bool _trimAfterRun;
 
-    private OnnxModel(string path, InferenceSession session, OrtMemoryInfo? deviceMemory)
+    private OnnxModel(string path, InferenceSession session, OrtMemoryInfo? deviceMemory, ModelRunGate? gate, bool trimAfterRun)
     {
         FilePath = path;
         _session = session;
         _deviceMemory = deviceMemory;
+        _gate = gate;
+        _trimAfterRun = trimAfterRun;
         Inputs = session.InputNames.Select(n => ToSpec(n, session.InputMetadata[n])).ToArray();
         Outputs = session.OutputNames.Select(n => ToSpec(n, session.OutputMetadata[n])).ToArray();
         _inputsByName = Inputs.ToDictionary(s => s.Name, StringComparer.Ordinal);
@@ -41,19 +45,42 @@ public sealed class OnnxModel : IDisposable
     /// <summary>True when outputs requested on the device really stay there (cuda/tensorrt).</summary>
     public bool HasDeviceMemory => _deviceMemory is not null;
 
-    /// <summary>Loads <paramref name="path"/> with the session settings from <paramref name="options"/>.</summary>
-    public static OnnxModel Load(string path, EngineOptions options)
+    /// <summary>
+    /// Loads <paramref name="path"/> with the session settings from <paramref name="options"/>; runs wait for
+    /// <paramref name="gate"/> when one is given.
+    /// </summary>
+    public static OnnxModel Load(string path, EngineOptions options, ModelRunGate? gate = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"ONNX file not found: {path}", path);
         }
+        return Create(path, options, gate, so => new InferenceSession(path, so));
+    }
+
+    /// <summary>
+    /// Loads a graph built in memory (e.g. one part of a split encoder). Its external data is read from
+    /// <paramref name="dataDirectory"/>; <paramref name="displayName"/> names it in messages.
+    /// </summary>
+    public static OnnxModel Load(byte[] model, string displayName, string dataDirectory, EngineOptions options, ModelRunGate? gate = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(options);
+        return Create(displayName, options, gate, so =>
+        {
+            so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", dataDirectory);
+            return new InferenceSession(model, so);
+        });
+    }
+
+    private static OnnxModel Create(string path, EngineOptions options, ModelRunGate? gate, Func<SessionOptions, InferenceSession> open)
+    {
         using var sessionOptions = SessionOptionsFactory.Create(options);
         InferenceSession session;
         try
         {
-            session = new InferenceSession(path, sessionOptions);
+            session = open(sessionOptions);
         }
         catch (OnnxRuntimeException ex)
         {
@@ -62,7 +89,7 @@ public sealed class OnnxModel : IDisposable
         var device = SessionOptionsFactory.IsGpu(options.ExecutionProvider)
             ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, options.DeviceId, OrtMemType.Default)
             : null;
-        return new OnnxModel(path, session, device);
+        return new OnnxModel(path, session, device, gate, options.ReleaseMemoryAfterRuns);
     }
 
     /// <summary>True when the graph has an input called <paramref name="name"/>.</summary>
@@ -111,15 +138,26 @@ public sealed class OnnxModel : IDisposable
             using var runOptions = new RunOptions();
             using var registration = cancellationToken.Register(static o => ((RunOptions)o!).Terminate = true, runOptions);
             IReadOnlyList<OrtValue> results;
-            try
+            using (_gate?.Enter(cancellationToken))
             {
-                results = _deviceMemory is null
-                    ? _session.Run(runOptions, inputNames, inputValues, names).ToArray()
-                    : RunBound(runOptions, inputNames, inputValues, names, keepOnDevice);
-            }
-            catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(cancellationToken);
+                try
+                {
+                    results = _deviceMemory is null
+                        ? _session.Run(runOptions, inputNames, inputValues, names).ToArray()
+                        : RunBound(runOptions, inputNames, inputValues, names, keepOnDevice);
+                }
+                catch (OnnxRuntimeException) when (cancellationToken.IsCancellationRequested)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+                finally
+                {
+                    if (_trimAfterRun)
+                    {
+                        // The run's activations are freed; hand their pages back before the next run asks for more.
+                        NativeHeap.Trim();
+                    }
+                }
             }
             var byName = new Dictionary<string, OrtValue>(StringComparer.Ordinal);
             for (var i = 0; i < names.Count; i++)

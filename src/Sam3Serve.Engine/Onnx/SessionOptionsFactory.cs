@@ -16,6 +16,9 @@ public static class SessionOptionsFactory
         {
             GraphOptimizationLevel = ParseOptimizationLevel(options.GraphOptimizationLevel),
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
+            // The arena keeps every session's peak for good (a trunk pass: ~8 GB, then the decoder's on top, and a
+            // second run grew it again); without it, freed tensors go back to the system (see NativeHeap).
+            EnableCpuMemArena = !options.ReleaseMemoryAfterRuns,
         };
         try
         {

@@ -1,0 +1,54 @@
+namespace Sam3Serve.Engine.Features;
+
+/// <summary>
+/// One computation per key at a time: two requests for the same new image wait for one encoder pass instead of
+/// running two (each a minute on a CPU); the second then finds the result in the cache.
+/// </summary>
+internal sealed class SingleFlight
+{
+    private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    public T Run<T>(string key, Func<T> work, CancellationToken cancellationToken)
+    {
+        Entry entry;
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(key, out entry!))
+            {
+                entry = new Entry();
+                _entries[key] = entry;
+            }
+            entry.Users++;
+        }
+        try
+        {
+            entry.Gate.Wait(cancellationToken);
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                entry.Gate.Release();
+            }
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                if (--entry.Users == 0)
+                {
+                    _entries.Remove(key);
+                    entry.Gate.Dispose();
+                }
+            }
+        }
+    }
+
+    private sealed class Entry
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public int Users { get; set; }
+    }
+}

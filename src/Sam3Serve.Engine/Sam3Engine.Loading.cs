@@ -1,0 +1,167 @@
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using Onnx;
+using Sam3Serve.Engine.Automatic;
+using Sam3Serve.Engine.Bundle;
+using Sam3Serve.Engine.Concept;
+using Sam3Serve.Engine.Features;
+using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Engine.Interactive;
+using Sam3Serve.Engine.Onnx;
+using Sam3Serve.Engine.Onnx.TrunkSharing;
+using Sam3Serve.Engine.Text;
+
+namespace Sam3Serve.Engine;
+
+// Loading: the bundle's files become sessions; when the two vision encoders share their trunk, three sessions
+// (trunk, detector neck, tracker neck) replace the two encoder files.
+public sealed partial class Sam3Engine
+{
+    /// <summary>What the trunk comparison found at load (null before loading or without both encoders).</summary>
+    public SharingStatistics? TrunkSharing { get; private set; }
+
+    /// <summary>True when one trunk pass per image serves both paths.</summary>
+    public bool SharesTrunk { get; private set; }
+
+    private void Load(CancellationToken cancellationToken)
+    {
+        NativeHeap.Configure();
+        if (_options.ReleaseMemoryAfterRuns && !NativeHeap.IsTuned && OperatingSystem.IsLinux())
+        {
+            LogHeapNotTuned();
+        }
+        _gate = new ModelRunGate(_options.ConcurrentRuns > 0 ? _options.ConcurrentRuns : 1);
+        var bundle = ModelBundle.Open(_options.ModelDir, _options.Variant);
+        Bundle = bundle;
+        if (bundle.IsFixture)
+        {
+            LogFixture(bundle.Directory);
+        }
+        LogBundle(bundle.Directory, bundle.Variant, bundle.Concept?.Layout.ToString() ?? "none", bundle.Tracker is not null, _options.ExecutionProvider);
+        var gpu = SessionOptionsFactory.IsGpu(_options.ExecutionProvider);
+
+        var (detectorFeatures, trackerFeatures) = LoadImageEncoders(bundle, cancellationToken);
+        if (bundle.Concept is { } concept)
+        {
+            var text = LoadModel(concept.TextEncoder, cancellationToken);
+            var decoder = LoadModel(concept.Decoder, cancellationToken);
+            var geometry = concept.GeometryEncoder is { } g ? LoadModel(g, cancellationToken) : null;
+            var tokenizer = ClipTokenizer.FromMergesFile(bundle.Vocabulary);
+            // v1 concatenates text and geometry tokens on the host, so its text features stay there.
+            var textEncoder = new TextFeatureEncoder(text, tokenizer, _textCache, Counters, keepOnDevice: gpu && concept.Layout == ConceptLayout.V2);
+            _concept = new ConceptRunner(concept.Layout, detectorFeatures!, textEncoder, decoder, geometry, Counters);
+            ConceptInputSize = (detectorFeatures!.InputWidth, detectorFeatures.InputHeight);
+        }
+        if (bundle.Tracker is { } tracker)
+        {
+            var decoderModel = LoadModel(tracker.Decoder, cancellationToken);
+            var decoder = new TrackerDecoder(decoderModel, Counters);
+            var objectBatch = _options.DecoderObjectBatch > 0 ? _options.DecoderObjectBatch : TrackerDecoder.DefaultObjectBatch;
+            _interactive = new InteractiveRunner(trackerFeatures!, decoder, objectBatch);
+            _automatic = new AutomaticRunner(trackerFeatures!, decoder, objectBatch);
+            TrackerInputSize = (trackerFeatures!.InputWidth, trackerFeatures.InputHeight);
+        }
+    }
+
+    private (IImageFeatureSource? Detector, IImageFeatureSource? Tracker) LoadImageEncoders(ModelBundle bundle, CancellationToken cancellationToken)
+    {
+        if (bundle.Concept is { } concept && bundle.Tracker is { } tracker && _options.ShareTrunk)
+        {
+            var analysis = TrunkSplitter.Analyse(concept.VisionEncoder, tracker.VisionEncoder);
+            TrunkSharing = analysis.Statistics;
+            var s = analysis.Statistics;
+            LogTrunkComparison(s.SharedInitializers, s.TrackerInitializers, s.SharedBytes / 1e6, s.TrackerBytes / 1e6, s.BytesHashed / 1e6, s.Elapsed.TotalSeconds);
+            if (analysis.Split is { } split)
+            {
+                var shared = LoadSplit(split, cancellationToken);
+                SharesTrunk = true;
+                LogTrunkShared(s.TrackerNeckNodes, s.TrackerNodes, s.TrackerNeckBytes / 1e6);
+                return shared;
+            }
+            LogTrunkNotShared(analysis.Reason ?? "unknown");
+        }
+        IImageFeatureSource? detector = null, trackerSource = null;
+        if (bundle.Concept is { } c)
+        {
+            detector = new ImageEncoder(LoadModel(c.VisionEncoder, cancellationToken), _imageCache, "det:", RanWholeEncoder(Counters.VisionEncoderRan), Counters.ImageCacheHit);
+        }
+        if (bundle.Tracker is { } t)
+        {
+            trackerSource = new ImageEncoder(LoadModel(t.VisionEncoder, cancellationToken), _imageCache, "trk:", RanWholeEncoder(Counters.TrackerEncoderRan), Counters.ImageCacheHit);
+        }
+        return (detector, trackerSource);
+    }
+
+    private Action RanWholeEncoder(Action pathCounter) => () =>
+    {
+        Counters.TrunkPassed();
+        pathCounter();
+    };
+
+    private (IImageFeatureSource Detector, IImageFeatureSource Tracker) LoadSplit(TrunkSplit split, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var trunkModel = Track(OnnxModel.Load(split.Trunk.ToByteArray(), "vision trunk (shared)", split.DetectorDirectory, _options, _gate));
+        var trunk = new ImageEncoder(trunkModel, _imageCache, "trunk:", Counters.TrunkPassed, Counters.ImageCacheHit);
+        var detectorNeck = Track(LoadNeck(split.DetectorNeck, trunkModel, split.DetectorDirectory, "detector neck"));
+        var trackerNeck = Track(LoadNeck(split.TrackerNeck, trunkModel, split.TrackerDirectory, "tracker neck"));
+        return (
+            new NeckEncoder(trunk, detectorNeck, split.DetectorNeck.Inputs, _imageCache, "det:", Counters.VisionEncoderRan, Counters.ImageCacheHit),
+            new NeckEncoder(trunk, trackerNeck, split.TrackerNeck.Inputs, _imageCache, "trk:", Counters.TrackerEncoderRan, Counters.ImageCacheHit));
+    }
+
+    private OnnxModel LoadNeck(NeckGraph neck, OnnxModel trunk, string dataDirectory, string name)
+    {
+        // The neck's inputs take the element types and shapes ONNX Runtime inferred for the trunk's outputs.
+        var graph = neck.Model.Graph;
+        foreach (var input in neck.Inputs)
+        {
+            var spec = trunk.Output(input.TrunkOutput);
+            var tensorType = new TypeProto.Types.Tensor { ElemType = (int)spec.ElementType };
+            if (spec.Rank > 0)
+            {
+                tensorType.Shape = new TensorShapeProto();
+                for (var d = 0; d < spec.Rank; d++)
+                {
+                    tensorType.Shape.Dim.Add(spec.IsStatic(d)
+                        ? new TensorShapeProto.Types.Dimension { DimValue = spec.Dim(d) }
+                        : new TensorShapeProto.Types.Dimension { DimParam = $"{input.NeckInputName}_d{d}" });
+                }
+            }
+            graph.Input.Add(new ValueInfoProto { Name = input.NeckInputName, Type = new TypeProto { TensorType = tensorType } });
+        }
+        var model = OnnxModel.Load(neck.Model.ToByteArray(), name, dataDirectory, _options, _gate);
+        LogModel(name, string.Join(", ", model.Inputs), string.Join(", ", model.Outputs));
+        return model;
+    }
+
+    private OnnxModel Track(OnnxModel model)
+    {
+        _models.Add(model);
+        return model;
+    }
+
+    private OnnxModel LoadModel(string path, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var model = Track(OnnxModel.Load(path, _options, _gate));
+        if (model.DocString.Contains(FixtureBundle.DocString, StringComparison.Ordinal) && Bundle is { IsFixture: false })
+        {
+            LogFixture(path);
+        }
+        LogModel(Path.GetFileName(path), string.Join(", ", model.Inputs), string.Join(", ", model.Outputs));
+        return model;
+    }
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "Vision encoders compared: {Shared} of the tracker encoder's {Total} weight tensors ({SharedMb:F0} of {TotalMb:F0} MB) are byte-identical to the detector's; {HashedMb:F0} MB read in {Seconds:F1} s")]
+    private partial void LogTrunkComparison(int shared, int total, double sharedMb, double totalMb, double hashedMb, double seconds);
+
+    [LoggerMessage(EventId = 11, Level = LogLevel.Information, Message = "Shared ViT trunk: one trunk pass per image feeds both paths; the tracker neck keeps {NeckNodes} of {Nodes} nodes and loads {NeckMb:F1} MB of its own weights")]
+    private partial void LogTrunkShared(int neckNodes, int nodes, double neckMb);
+
+    [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Vision encoders loaded separately: {Reason}")]
+    private partial void LogTrunkNotShared(string reason);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Could not tune the C heap (not glibc?): freed model memory may stay with the process")]
+    private partial void LogHeapNotTuned();
+}
