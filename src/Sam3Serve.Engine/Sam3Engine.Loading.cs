@@ -1,6 +1,5 @@
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
-using Onnx;
 using Sam3Serve.Engine.Automatic;
 using Sam3Serve.Engine.Bundle;
 using Sam3Serve.Engine.Concept;
@@ -112,25 +111,8 @@ public sealed partial class Sam3Engine
 
     private OnnxModel LoadNeck(NeckGraph neck, OnnxModel trunk, string dataDirectory, string name)
     {
-        // The neck's inputs take the element types and shapes ONNX Runtime inferred for the trunk's outputs.
-        var graph = neck.Model.Graph;
-        foreach (var input in neck.Inputs)
-        {
-            var spec = trunk.Output(input.TrunkOutput);
-            var tensorType = new TypeProto.Types.Tensor { ElemType = (int)spec.ElementType };
-            if (spec.Rank > 0)
-            {
-                tensorType.Shape = new TensorShapeProto();
-                for (var d = 0; d < spec.Rank; d++)
-                {
-                    tensorType.Shape.Dim.Add(spec.IsStatic(d)
-                        ? new TensorShapeProto.Types.Dimension { DimValue = spec.Dim(d) }
-                        : new TensorShapeProto.Types.Dimension { DimParam = $"{input.NeckInputName}_d{d}" });
-                }
-            }
-            graph.Input.Add(new ValueInfoProto { Name = input.NeckInputName, Type = new TypeProto { TensorType = tensorType } });
-        }
-        var model = OnnxModel.Load(neck.Model.ToByteArray(), name, dataDirectory, _options, _gate);
+        var bytes = neck.Serialize(name => ((int)trunk.Output(name).ElementType, trunk.Output(name).Shape.ToArray()));
+        var model = OnnxModel.Load(bytes, name, dataDirectory, _options, _gate);
         LogModel(name, string.Join(", ", model.Inputs), string.Join(", ", model.Outputs));
         return model;
     }

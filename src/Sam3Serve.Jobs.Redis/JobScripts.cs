@@ -63,6 +63,7 @@ internal static class JobScripts
           local status = redis.call('HGET', job, 'status')
           if status == 'Queued' or status == 'Processing' then
             redis.call('HSET', job, 'status', 'Processing', 'owner', ARGV[2], 'token', ARGV[3], 'lease_until', deadline)
+            redis.call('HDEL', job, 'stage')
             redis.call('HINCRBY', job, 'attempts', 1)
             redis.call('HSETNX', job, 'started', now)
             redis.call('ZADD', KEYS[2], deadline, id)
@@ -76,6 +77,16 @@ internal static class JobScripts
           end
         end
         return false
+        """;
+
+    /// <summary>KEYS: job. ARGV: token, stage. Returns 1 when the lease is still held (and the stage recorded).</summary>
+    public const string SetStage = """
+        local job = redis.call('HMGET', KEYS[1], 'status', 'token')
+        if job[1] ~= 'Processing' or job[2] ~= ARGV[1] then
+          return 0
+        end
+        redis.call('HSET', KEYS[1], 'stage', ARGV[2])
+        return 1
         """;
 
     /// <summary>KEYS: job, leases, stream. ARGV: token, lease (ms), group, id. Returns 1 when the lease is still held.</summary>

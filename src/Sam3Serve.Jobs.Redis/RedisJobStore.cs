@@ -130,6 +130,15 @@ public sealed class RedisJobStore : IJobStore, IDisposable
     }
 
     /// <inheritdoc />
+    public async Task<bool> SetStageAsync(LeasedJob leased, string stage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(leased);
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = await Db.ScriptEvaluateAsync(JobScripts.SetStage, [_keys.Job(leased.Job.Id)], [leased.LeaseToken, stage]);
+        return (int)result == 1;
+    }
+
+    /// <inheritdoc />
     public async Task<bool> FinishAsync(LeasedJob leased, JobOutcome outcome, TimeSpan retention, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(leased);
@@ -256,6 +265,7 @@ internal static class JobHash
         Error = Text(f, "error"),
         MetricsJson = Text(f, "metrics") ?? "{}",
         Attempts = (int)f["attempts"],
+        Stage = Text(f, "stage"),
     };
 
     private static string? Text(IReadOnlyDictionary<string, RedisValue> f, string name) =>

@@ -40,6 +40,7 @@ public sealed class SqliteDatabase
         // survives a killed process (the log is in the OS cache); only a power cut may drop the last commits.
         Execute(connection, "PRAGMA journal_mode=WAL;");
         Execute(connection, Schema);
+        AddColumnIfMissing(connection, "jobs", "stage", "TEXT NULL");
         return db;
     }
 
@@ -50,6 +51,17 @@ public sealed class SqliteDatabase
         connection.Open();
         Execute(connection, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         return connection;
+    }
+
+    /// <summary>Upgrades a data dir written by an older version (CREATE TABLE IF NOT EXISTS keeps old columns).</summary>
+    private static void AddColumnIfMissing(SqliteConnection connection, string table, string column, string type)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = '{column}'";
+        if (Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            Execute(connection, $"ALTER TABLE {table} ADD COLUMN {column} {type}");
+        }
     }
 
     internal static void Execute(SqliteConnection connection, string sql)
@@ -101,7 +113,8 @@ public sealed class SqliteDatabase
             output_json   TEXT NULL,
             error         TEXT NULL,
             metrics_json  TEXT NOT NULL DEFAULT '{}',
-            media_dir     TEXT NULL
+            media_dir     TEXT NULL,
+            stage         TEXT NULL
         );
         CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (status, created_at);
         CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at) WHERE expires_at IS NOT NULL;

@@ -83,7 +83,7 @@ public sealed class SqliteJobStore : IJobStore
         using var command = connection.CreateCommand();
         // One UPDATE ... RETURNING picks and claims the row atomically, so two workers never get the same job.
         command.CommandText = $"""
-            UPDATE jobs SET status = {(int)JobStatus.Processing}, lease_owner = $owner, lease_token = $token,
+            UPDATE jobs SET status = {(int)JobStatus.Processing}, lease_owner = $owner, lease_token = $token, stage = NULL,
                 lease_until = $until, attempts = attempts + 1, started_at = COALESCE(started_at, $now)
             WHERE id = (
                 SELECT id FROM jobs
@@ -107,6 +107,19 @@ public sealed class SqliteJobStore : IJobStore
         using var command = connection.CreateCommand();
         command.CommandText = $"UPDATE jobs SET lease_until = $until WHERE id = $id AND lease_token = $token AND status = {(int)JobStatus.Processing}";
         command.Parameters.AddWithValue("$until", Now() + (long)lease.TotalMilliseconds);
+        command.Parameters.AddWithValue("$id", leased.Job.Id);
+        command.Parameters.AddWithValue("$token", leased.LeaseToken);
+        return Task.FromResult(command.ExecuteNonQuery() == 1);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> SetStageAsync(LeasedJob leased, string stage, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(leased);
+        using var connection = _database.Connect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"UPDATE jobs SET stage = $stage WHERE id = $id AND lease_token = $token AND status = {(int)JobStatus.Processing}";
+        command.Parameters.AddWithValue("$stage", stage);
         command.Parameters.AddWithValue("$id", leased.Job.Id);
         command.Parameters.AddWithValue("$token", leased.LeaseToken);
         return Task.FromResult(command.ExecuteNonQuery() == 1);
@@ -289,7 +302,7 @@ public sealed class SqliteJobStore : IJobStore
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private const string Columns = "id, key_id, status, request_json, image_url, price_micro, created_at, started_at, finished_at, expires_at, output_json, error, metrics_json, attempts";
+    private const string Columns = "id, key_id, status, request_json, image_url, price_micro, created_at, started_at, finished_at, expires_at, output_json, error, metrics_json, attempts, stage";
 
     private static JobRecord Read(SqliteDataReader r) => new()
     {
@@ -307,5 +320,6 @@ public sealed class SqliteJobStore : IJobStore
         Error = r.IsDBNull(11) ? null : r.GetString(11),
         MetricsJson = r.GetString(12),
         Attempts = r.GetInt32(13),
+        Stage = r.IsDBNull(14) ? null : r.GetString(14),
     };
 }

@@ -24,6 +24,12 @@ public interface IJobStore
     Task<bool> RenewLeaseAsync(LeasedJob leased, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Records the stage a leased job is in ("fetching image", "image encoder", "decoder", ...), shown in its status
+    /// while it is PROCESSING; false (changing nothing) when the lease is no longer held.
+    /// </summary>
+    Task<bool> SetStageAsync(LeasedJob leased, string stage, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Records the outcome, its media and the expiry (now + retention) in one step. Returns false, and
     /// changes nothing, when the lease was lost or the job already finished — so a job is never
     /// reported finished twice with different results.

@@ -51,6 +51,8 @@ public sealed record JobRecord
     public string? Error { get; init; }
     /// <summary>The metrics object JSON; "{}" until the request ran.</summary>
     public string MetricsJson { get; init; } = "{}";
+    /// <summary>The stage its worker last reported while PROCESSING (null before the first report).</summary>
+    public string? Stage { get; init; }
     /// <summary>How many times a worker has taken it (more than one means a worker died or stalled).</summary>
     public int Attempts { get; init; }
 }

@@ -252,7 +252,34 @@ public sealed record SharingStatistics(int TrackerInitializers, int SharedInitia
 internal sealed record TrunkSplit(ModelProto Trunk, NeckGraph DetectorNeck, NeckGraph TrackerNeck, string DetectorDirectory, string TrackerDirectory);
 
 /// <summary>A neck graph and, per input, the trunk output that feeds it.</summary>
-internal sealed record NeckGraph(ModelProto Model, IReadOnlyList<NeckInput> Inputs);
+internal sealed record NeckGraph(ModelProto Model, IReadOnlyList<NeckInput> Inputs)
+{
+    /// <summary>
+    /// The neck as ONNX bytes, its inputs typed as the trunk's outputs are (element type and dims, -1 = dynamic,
+    /// from the trunk's session, which inferred them when the export had no value_info).
+    /// </summary>
+    public byte[] Serialize(Func<string, (int ElementType, long[] Dims)> trunkOutput)
+    {
+        var model = Model.Clone();
+        foreach (var input in Inputs)
+        {
+            var (elementType, dims) = trunkOutput(input.TrunkOutput);
+            var tensorType = new TypeProto.Types.Tensor { ElemType = elementType };
+            if (dims.Length > 0)
+            {
+                tensorType.Shape = new TensorShapeProto();
+                for (var d = 0; d < dims.Length; d++)
+                {
+                    tensorType.Shape.Dim.Add(dims[d] > 0
+                        ? new TensorShapeProto.Types.Dimension { DimValue = dims[d] }
+                        : new TensorShapeProto.Types.Dimension { DimParam = $"{input.NeckInputName}_d{d}" });
+                }
+            }
+            model.Graph.Input.Add(new ValueInfoProto { Name = input.NeckInputName, Type = new TypeProto { TensorType = tensorType } });
+        }
+        return Google.Protobuf.MessageExtensions.ToByteArray(model);
+    }
+}
 
 /// <summary>Trunk output <paramref name="TrunkOutput"/> feeds neck input <paramref name="NeckInputName"/>.</summary>
 internal sealed record NeckInput(string TrunkOutput, string NeckInputName);
