@@ -109,7 +109,8 @@ function csharp(origin: string, image: ImageSource, params: Params): string {
     'var result = await client.RunAsync(request);',
     'foreach (var mask in result.Output!.Masks)',
     '{',
-    '    Console.WriteLine($"#{mask.Index} score {mask.Score:F3} box {mask.Box} area {mask.Area}");',
+    '    var b = mask.Box;',
+    '    Console.WriteLine($"#{mask.Index} score {mask.Score:F3} box [{b.X1:F0}, {b.Y1:F0}, {b.X2:F0}, {b.Y2:F0}] area {mask.Area}");',
     '}',
   ].join('\n');
 }

@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, missingTool, screenshot, startServer } from './harness.mjs';
+import { launchBrowser, missingTool, repoRoot, screenshot, startServer } from './harness.mjs';
 
 const missing = missingTool();
 if (missing) console.log(`# playground browser tests skipped: ${missing}`);
@@ -45,6 +45,19 @@ async function drawShapes(browser) {
 
 // The fixture's masks come from a 126 × 126 grid: at 480 px a cell is 3.8 px, so boxes land within one cell.
 const cell = 4;
+
+/** Runs a program; rejects with its output when it fails. */
+function run(file, args, { input, ...options } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = execFile(file, args, { maxBuffer: 16 << 20, ...options }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${file} ${args.join(' ')} failed (${error.code}):\n${stderr}${stdout}`)) : resolve({ stdout, stderr }));
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+async function commandExists(name) {
+  return run('bash', ['-c', `command -v ${name}`]).then(() => true, () => false);
+}
 
 function near(actual, expected, tolerance, what) {
   actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= tolerance, `${what}: ${JSON.stringify(actual)} is not within ${tolerance} px of ${JSON.stringify(expected)}`));
@@ -169,10 +182,7 @@ describe('playground', { skip: missing ?? false }, () => {
     const dir = await mkdtemp(join(tmpdir(), 'sam3-curl-'));
     try {
       await writeFile(join(dir, 'shapes.png'), shapes);
-      const { stdout } = await new Promise((resolve, reject) => {
-        execFile('bash', ['-c', snippet], { cwd: dir, env: { ...process.env, SAM3SERVE_API_KEY: server.key } }, (error, out, err) =>
-          error ? reject(new Error(`the curl snippet failed (${error.code}): ${err}${out}`)) : resolve({ stdout: out }));
-      });
+      const { stdout } = await run('bash', ['-c', snippet], { cwd: dir, env: { ...process.env, SAM3SERVE_API_KEY: server.key } });
       const output = JSON.parse(stdout);
       assert.equal(output.count, 2);
       near(output.masks[0].box, red, cell, 'curl red box');
@@ -186,9 +196,29 @@ describe('playground', { skip: missing ?? false }, () => {
     const csharp = await page.getByTestId('snippet-csharp').textContent();
     assert.match(csharp, /\.WithTextPrompts\("red", "blue"\)/);
     assert.match(csharp, /\.WithMasks\(Sam3MaskFormat\.Rle\)/);
+    if (await commandExists('python3')) {
+      await run('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: python });
+    }
     await page.getByRole('tab', { name: 'Python (Segmind SDK)' }).click();
     await screenshot(page, '05-snippet-python');
     await page.getByRole('tab', { name: 'curl' }).click();
+  });
+
+  it('shows C# that compiles against Sam3Serve.Client and finds the same masks', { skip: process.env.PLAYGROUND_SKIP_CSHARP ? 'PLAYGROUND_SKIP_CSHARP is set' : false }, async () => {
+    const snippet = await page.getByTestId('snippet-csharp').textContent();
+    const dir = await mkdtemp(join(tmpdir(), 'sam3-csharp-'));
+    try {
+      await writeFile(join(dir, 'shapes.png'), shapes);
+      // The snippet's first line says it needs the client: a file-based app gets it as a project reference.
+      await writeFile(join(dir, 'snippet.cs'), `#:project ${join(repoRoot, 'src', 'Sam3Serve.Client', 'Sam3Serve.Client.csproj')}\n${snippet}\n`);
+      const { stdout } = await run('dotnet', ['run', 'snippet.cs'], { cwd: dir, env: { ...process.env, SAM3SERVE_API_KEY: server.key, DOTNET_NOLOGO: '1' } });
+      const lines = stdout.trim().split('\n').filter((l) => l.startsWith('#'));
+      assert.equal(lines.length, 2, stdout);
+      const box = /box \[([\d, ]+)\]/.exec(lines[0])[1].split(',').map(Number);
+      near(box, red, cell, 'C# red box');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('a click is a point prompt that selects one object; the second prompt reuses the image features', async () => {
@@ -215,6 +245,13 @@ describe('playground', { skip: missing ?? false }, () => {
     assert.equal(runs.at(-1).metrics.encoder_time, 0, 'the next one reuses the cached features');
     assert.equal(await page.locator('circle.pt-bg').count(), 1);
     await screenshot(page, '06-points');
+    // A right click is a background point too.
+    const r = await at(430, 300);
+    await page.mouse.click(r.x, r.y, { button: 'right' });
+    await page.waitForFunction(() => document.querySelectorAll('circle.pt-bg').length === 2);
+    await waitDone();
+    assert.match(await page.getByTestId('snippet-curl').textContent(), /point_labels_input=\[1, 0, 0\]/);
+    assert.equal(await page.getByTestId('mask-item').count(), 1);
   });
 
   it('draws a box with the mouse (exemplar: finds the colour at its centre)', async () => {
@@ -233,6 +270,23 @@ describe('playground', { skip: missing ?? false }, () => {
     near(await boxOf(items.nth(0)), blue, cell, 'blue box');
     assert.match(await page.getByTestId('snippet-curl').textContent(), /boxes_input=\[\[29\d, 2\d, 42\d, 15\d\]\]/);
     await screenshot(page, '07-box');
+    // Object mode: one object per box.
+    await page.locator('#box-object').check();
+    await page.locator('#auto-run').uncheck();
+    for (const [x1, y1, x2, y2] of [[20, 20, 200, 160], [50, 180, 290, 300]]) {
+      const a = await at(x1, y1);
+      const b = await at(x2, y2);
+      await page.mouse.move(a.x, a.y);
+      await page.mouse.down();
+      await page.mouse.move(b.x, b.y, { steps: 5 });
+      await page.mouse.up();
+    }
+    assert.equal(await page.locator('#prompts rect').count(), 3);
+    await runAndWait();
+    assert.equal(await items.count(), 3);
+    assert.match(await page.getByTestId('snippet-curl').textContent(), /box_mode=object/);
+    await page.locator('#auto-run').check();
+    await screenshot(page, '07b-object-boxes');
   });
 
   it('runs automatic mode with its grid control; hover highlights, toggles hide', async () => {
@@ -259,6 +313,16 @@ describe('playground', { skip: missing ?? false }, () => {
     await page.mouse.move(5, 5);
     assert.equal((await overlayPixel(170, 240))[3], 0);
     await screenshot(page, '09-toggled');
+  });
+
+  it('max masks keeps the best ones', async () => {
+    await page.getByTestId('max-masks').fill('2');
+    await runAndWait();
+    assert.equal(await page.getByTestId('mask-item').count(), 2);
+    assert.match(await page.getByTestId('snippet-curl').textContent(), /max_masks=2/);
+    await page.getByTestId('max-masks').fill('0');
+    await runAndWait();
+    assert.equal(await page.getByTestId('mask-item').count(), 3);
   });
 
   it('downloads the JSON, preview, overlay and masks', async () => {
