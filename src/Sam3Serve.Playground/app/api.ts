@@ -52,7 +52,11 @@ export class ApiError extends Error {
   /** The text the page shows: status, reason and the per-field details. */
   describe(): string {
     const head = this.status === 0 ? this.message : `${this.status} ${reasonPhrase(this.status)}: ${this.message}`;
-    const details = Object.entries(this.fields).map(([field, problems]) => `  ${field}: ${problems.join('; ')}`);
+    // Per-field lines, less those the message already says.
+    const details = Object.entries(this.fields)
+      .map(([field, problems]) => `${field}: ${problems.join('; ')}`)
+      .filter((line) => !this.message.includes(line))
+      .map((line) => `  ${line}`);
     return [head, ...details].join('\n');
   }
 }

@@ -131,7 +131,8 @@ async function refreshCredits(): Promise<void> {
 }
 
 function showCredits(credits: string | null): void {
-  ui.credits.textContent = credits === null || credits === '' ? 'unlimited credits' : `${credits} credits left`;
+  // The balance from get-user-credits (null = unlimited) or the x-remaining-credits header ("unlimited" or a number).
+  ui.credits.textContent = credits === null || credits === '' || credits === 'unlimited' ? 'unlimited credits' : `${credits} credits left`;
 }
 
 // ---- image --------------------------------------------------------------------------------------------------

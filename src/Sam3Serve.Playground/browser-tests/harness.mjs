@@ -40,7 +40,7 @@ async function freePort() {
 export async function startServer(extraArgs = []) {
   const dir = await mkdtemp(join(tmpdir(), 'sam3-playground-'));
   await run(sam3serve, ['models', 'fixture', '--out', join(dir, 'model')]);
-  const created = await run(sam3serve, ['keys', 'create', '--name', 'playground', '--data-dir', join(dir, 'data')]);
+  const created = await run(sam3serve, ['keys', 'create', '--name', 'playground', '--credits', '1000', '--data-dir', join(dir, 'data')]);
   const key = created.stdout.trim().split('\n').at(-1).trim();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;

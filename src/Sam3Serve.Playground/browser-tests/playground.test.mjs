@@ -139,6 +139,7 @@ describe('playground', { skip: missing ?? false }, () => {
   it('keeps the key in local storage only', async () => {
     await page.getByTestId('api-key').fill(server.key);
     await page.waitForFunction(() => document.getElementById('credits').textContent.length > 0);
+    assert.equal(await page.locator('#credits').textContent(), '1000 credits left');
     assert.equal(await page.evaluate(() => localStorage.getItem('sam3serve.playground.apiKey')), server.key);
     await page.reload();
     assert.equal(await page.getByTestId('api-key').inputValue(), server.key);
@@ -167,6 +168,7 @@ describe('playground', { skip: missing ?? false }, () => {
     near(await boxOf(items.nth(0)), red, cell, 'red box');
     near(await boxOf(items.nth(1)), blue, cell, 'blue box');
     assert.match(await items.nth(0).textContent(), /score 0\.9\d\d · “red”/);
+    assert.equal(await page.locator('#credits').textContent(), '999 credits left');
     // The overlay is painted over the red rectangle and not over the grey background.
     assert.ok((await overlayPixel(110, 90))[3] > 0, 'overlay pixel inside the red mask');
     assert.equal((await overlayPixel(250, 170))[3], 0, 'overlay pixel on the background');
@@ -368,6 +370,18 @@ describe('playground', { skip: missing ?? false }, () => {
     await waitDone();
     await page.unroute('**/v2/requests/*/status');
     assert.equal(await page.getByTestId('mask-item').count(), 1);
+  });
+
+  it('a parameter out of range shows the 400 message naming the field', async () => {
+    await page.getByTestId('mode').getByText('Automatic', { exact: true }).click();
+    await page.getByTestId('pred-iou-thresh').fill('0.2');
+    await page.getByTestId('run').click();
+    const error = page.getByTestId('error');
+    await error.waitFor({ state: 'visible' });
+    assert.match(await error.textContent(), /^400 Bad Request: .*pred_iou_thresh/s);
+    await screenshot(page, '11a-bad-parameter');
+    await page.getByTestId('pred-iou-thresh').fill('0.88');
+    await page.getByTestId('mode').getByText('Text', { exact: true }).click();
   });
 
   it('a wrong key shows the 401 message', async () => {
