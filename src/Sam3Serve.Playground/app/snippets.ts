@@ -25,10 +25,14 @@ function curl(origin: string, image: ImageSource, params: Params): string {
     `  -H "x-api-key: $SAM3SERVE_API_KEY" \\`,
   ];
   if (image.kind === 'file') {
-    // curl reads the file itself; quotes keep names with ';' or ',' whole.
+    // curl reads the file itself; quotes keep names with ';' or ',' whole. --form-string sends a value as it
+    // is, so a concept that starts with '@' or '<' is not taken for a file.
     const name = image.name.replaceAll('\\', '\\\\').replaceAll('"', '\\"');
-    const fields = [`image=@"${name}"`, ...Object.entries(params).map(([k, v]) => `${k}=${Array.isArray(v) ? JSON.stringify(v) : String(v)}`)];
-    fields.forEach((field, i) => lines.push(`  -F ${sh(field)}${i < fields.length - 1 ? ' \\' : ''}`));
+    const fields = [
+      `-F ${sh(`image=@"${name}"`)}`,
+      ...Object.entries(params).map(([k, v]) => `--form-string ${sh(`${k}=${Array.isArray(v) ? JSON.stringify(v) : String(v)}`)}`),
+    ];
+    fields.forEach((field, i) => lines.push(`  ${field}${i < fields.length - 1 ? ' \\' : ''}`));
   } else {
     lines.push(`  -H 'Content-Type: application/json' \\`);
     lines.push(`  -d ${sh(JSON.stringify({ image: image.url, ...params }, null, 1).replace(/\n\s*/g, ' '))}`);
