@@ -17,6 +17,7 @@ using Sam3Serve.Server.Apis;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
 using Sam3Serve.Server.Observability;
+using Sam3Serve.Server.Playground;
 using Sam3Serve.Server.Processing;
 using Sam3Serve.Server.Workers;
 
@@ -93,6 +94,7 @@ public static class Sam3ServerHost
             app.MapRequestsApi();
             app.MapAccountApi();
             app.MapOpenApi("/openapi/{documentName}.json");
+            app.MapPlaygroundApi();
         }
         // A worker serves only health and metrics.
         app.MapHealthApi();
