@@ -132,9 +132,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         var key = clock.Measure(StageClock.Preprocess, () => ImageKey.For(image, request.ImageId));
         var objects = request.Mode switch
         {
-            SegmentationMode.Concept => Require(_concept, "concept").Run(request, image, key, clock, cancellationToken),
-            SegmentationMode.Interactive => Require(_interactive, "interactive").Run(request, image, key, clock, cancellationToken),
-            SegmentationMode.Automatic => Require(_automatic, "automatic").Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Concept => Require(_concept, request.Mode).Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Interactive => Require(_interactive, request.Mode).Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Automatic => Require(_automatic, request.Mode).Run(request, image, key, clock, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Mode, "unknown mode"),
         };
         var capped = ScoreMath.TopInOrder(objects.Select(o => o.Score).ToList(), request.MaxMasks).Select(i => objects[i]).ToList();
@@ -146,10 +146,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         };
     }
 
-    private T Require<T>(T? runner, string mode)
+    private T Require<T>(T? runner, SegmentationMode mode)
         where T : class =>
-        runner ?? throw new InvalidOperationException(
-            $"the model bundle in {Bundle?.Directory} cannot run {mode} mode; missing: {string.Join("; ", Bundle?.Missing ?? [])}");
+        runner ?? throw new ModeUnavailableException(mode, ModeUnavailableMessage.For(mode, Bundle?.Missing ?? []));
 
     private void Load(CancellationToken cancellationToken)
     {
@@ -169,7 +168,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             var decoder = LoadModel(concept.Decoder, cancellationToken);
             var geometry = concept.GeometryEncoder is { } g ? LoadModel(g, cancellationToken) : null;
             var tokenizer = ClipTokenizer.FromMergesFile(bundle.Vocabulary);
-            var imageEncoder = new ImageEncoder(vision, _imageCache, "det:", Counters.VisionEncoderRan, Counters.ImageCacheHit);
+            // Outputs are matched by name; the old 8-output vision encoder's unused levels are not kept (spec §2.1).
+            var consumed = decoder.Inputs.Concat(geometry?.Inputs ?? []).Select(i => i.Name is "fpn_feat" or "fpn_pos" ? i.Name + "_2" : i.Name).ToHashSet(StringComparer.Ordinal);
+            var imageEncoder = new ImageEncoder(vision, _imageCache, "det:", Counters.VisionEncoderRan, Counters.ImageCacheHit, consumed);
             // v1 concatenates text and geometry tokens on the host, so its text features stay there.
             var textEncoder = new TextFeatureEncoder(text, tokenizer, _textCache, Counters, keepOnDevice: gpu && concept.Layout == ConceptLayout.V2);
             _concept = new ConceptRunner(concept.Layout, imageEncoder, textEncoder, decoder, geometry, Counters);
