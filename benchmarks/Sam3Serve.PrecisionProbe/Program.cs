@@ -5,7 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Sam3Serve.PrecisionProbe;
 
-// Usage: dotnet run -c Release --project benchmarks/Sam3Serve.PrecisionProbe -- MODEL.onnx [--runs N] [--threads T]
+// Usage: dotnet run -c Release --project benchmarks/Sam3Serve.PrecisionProbe -- MODEL.onnx [--runs N] [--threads T] [--optimized-ops]
 // Times the float32 graph and its float16 conversion on ONNX Runtime's CPU provider, interleaved, and prints medians.
 if (args.Length == 0)
 {
@@ -29,6 +29,22 @@ try
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"{Path.GetFileName(modelPath)}: {fp32.Graph.Node.Count} nodes, fp32 {new FileInfo(fp32Path).Length / 1e6:F1} MB, fp16 {new FileInfo(fp16Path).Length / 1e6:F1} MB (converted in {clock.Elapsed.TotalSeconds:F1} s)"));
     Console.WriteLine("op types: " + string.Join(", ", fp32.Graph.Node.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).Select(g => $"{g.Key}×{g.Count()}")));
+
+    if (args.Contains("--optimized-ops"))
+    {
+        // What ONNX Runtime's CPU provider makes of each graph: kernels without a float16 version get Casts around them.
+        foreach (var (label, path) in new[] { ("fp32", fp32Path), ("fp16", fp16Path) })
+        {
+            var optimized = Path.Combine(work.FullName, label + "-optimized.onnx");
+            using (var save = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, OptimizedModelFilePath = optimized })
+            using (new InferenceSession(path, save))
+            {
+            }
+            var graph = Onnx.ModelProto.Parser.ParseFrom(File.ReadAllBytes(optimized)).Graph;
+            Console.WriteLine($"{label} after ORT optimisation: {graph.Node.Count} nodes; " + string.Join(", ", graph.Node.GroupBy(n => n.OpType).OrderByDescending(g => g.Count()).Take(12).Select(g => $"{g.Key}×{g.Count()}")));
+        }
+        return 0;
+    }
 
     using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL, IntraOpNumThreads = threads };
     using var session32 = Load(fp32Path, options, "fp32");
