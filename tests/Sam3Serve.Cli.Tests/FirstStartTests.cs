@@ -80,6 +80,10 @@ public sealed class FirstStartTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, points.StatusCode);
         Assert.Contains(BundleFiles.TrackerVisionEncoder, error, StringComparison.Ordinal);
         Assert.Contains(BundleFiles.TrackerDecoder, error, StringComparison.Ordinal);
+        lock (log)
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(log.ToString());
+        }
     }
 
     [Fact]

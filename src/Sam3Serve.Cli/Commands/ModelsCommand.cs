@@ -115,6 +115,20 @@ public static class ModelsCommand
             {
                 Console.WriteLine($"manifest.json: variant {last}");
             }
+            try
+            {
+                // What `serve` would load, which may mix variants (a release without a file in the preferred one).
+                var bundle = ModelBundle.Open(listing.Directory, null);
+                Console.WriteLine($"serve loads{(bundle.IsMixed ? " (mixed variants)" : "")}: {string.Join(", ", bundle.FileVariants.Select(f => $"{f.Key} ({f.Value})"))}");
+                foreach (var missing in bundle.Missing)
+                {
+                    Console.WriteLine($"  lacks {missing}");
+                }
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+            {
+                Console.WriteLine($"serve cannot load this folder: {e.Message}");
+            }
             return 0;
         });
         return list;
