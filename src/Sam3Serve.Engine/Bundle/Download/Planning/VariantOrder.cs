@@ -7,9 +7,10 @@ namespace Sam3Serve.Engine.Bundle.Download.Planning;
 public static class VariantOrder
 {
     /// <summary>
-    /// CPU: int8 (q8) first, then 4-bit weights (q4f16); of the float variants fp32 before fp16, because ONNX Runtime's
-    /// CPU provider computes an fp16 graph through inserted Casts (measured on the depth2 vision encoder, see
-    /// benchmarks/Sam3Serve.PrecisionProbe).
+    /// CPU: int8 (q8) first, then 4-bit weights (q4f16); of the float variants fp32 before fp16. ONNX Runtime's CPU
+    /// provider has few float16 kernels: it wraps the others in Casts (57 in the optimised depth2 vision encoder) and
+    /// fuses less, and the fp16 conversion of the depth2 encoders took 1.0–1.6× the fp32 time, never less
+    /// (benchmarks/Sam3Serve.PrecisionProbe).
     /// </summary>
     public static IReadOnlyList<string> Cpu { get; } = ["q8", "q4f16", "fp32", "fp16"];
 
