@@ -39,12 +39,20 @@ public sealed partial class Sam3Engine
         LogBundle(bundle.Directory, bundle.Variant, bundle.Concept?.Layout.ToString() ?? "none", bundle.Tracker is not null, _options.ExecutionProvider);
         var gpu = SessionOptionsFactory.IsGpu(_options.ExecutionProvider);
 
-        var (detectorFeatures, trackerFeatures) = LoadImageEncoders(bundle, cancellationToken);
+        OnnxModel? conceptDecoder = null, geometry = null;
+        IReadOnlySet<string>? consumed = null;
+        if (bundle.Concept is { } c)
+        {
+            conceptDecoder = LoadModel(c.Decoder, cancellationToken);
+            geometry = c.GeometryEncoder is { } g ? LoadModel(g, cancellationToken) : null;
+            // Outputs are matched by name; the old 8-output vision encoder's unused levels are not kept (spec §2.1).
+            consumed = conceptDecoder.Inputs.Concat(geometry?.Inputs ?? []).Select(i => i.Name is "fpn_feat" or "fpn_pos" ? i.Name + "_2" : i.Name).ToHashSet(StringComparer.Ordinal);
+        }
+        var (detectorFeatures, trackerFeatures) = LoadImageEncoders(bundle, consumed, cancellationToken);
         if (bundle.Concept is { } concept)
         {
             var text = LoadModel(concept.TextEncoder, cancellationToken);
-            var decoder = LoadModel(concept.Decoder, cancellationToken);
-            var geometry = concept.GeometryEncoder is { } g ? LoadModel(g, cancellationToken) : null;
+            var decoder = conceptDecoder!;
             var tokenizer = ClipTokenizer.FromMergesFile(bundle.Vocabulary);
             // v1 concatenates text and geometry tokens on the host, so its text features stay there.
             var textEncoder = new TextFeatureEncoder(text, tokenizer, _textCache, Counters, keepOnDevice: gpu && concept.Layout == ConceptLayout.V2);
@@ -62,7 +70,7 @@ public sealed partial class Sam3Engine
         }
     }
 
-    private (IImageFeatureSource? Detector, IImageFeatureSource? Tracker) LoadImageEncoders(ModelBundle bundle, CancellationToken cancellationToken)
+    private (IImageFeatureSource? Detector, IImageFeatureSource? Tracker) LoadImageEncoders(ModelBundle bundle, IReadOnlySet<string>? detectorConsumed, CancellationToken cancellationToken)
     {
         if (bundle.Concept is { } concept && bundle.Tracker is { } tracker && _options.ShareTrunk)
         {
@@ -72,7 +80,7 @@ public sealed partial class Sam3Engine
             LogTrunkComparison(s.SharedInitializers, s.TrackerInitializers, s.SharedBytes / 1e6, s.TrackerBytes / 1e6, s.BytesHashed / 1e6, s.Elapsed.TotalSeconds);
             if (analysis.Split is { } split)
             {
-                var shared = LoadSplit(split, cancellationToken);
+                var shared = LoadSplit(split, detectorConsumed, cancellationToken);
                 SharesTrunk = true;
                 LogTrunkShared(s.TrackerNeckNodes, s.TrackerNodes, s.TrackerNeckBytes / 1e6);
                 return shared;
@@ -82,7 +90,7 @@ public sealed partial class Sam3Engine
         IImageFeatureSource? detector = null, trackerSource = null;
         if (bundle.Concept is { } c)
         {
-            detector = new ImageEncoder(LoadModel(c.VisionEncoder, cancellationToken), _imageCache, "det:", RanWholeEncoder(Counters.VisionEncoderRan), Counters.ImageCacheHit);
+            detector = new ImageEncoder(LoadModel(c.VisionEncoder, cancellationToken), _imageCache, "det:", RanWholeEncoder(Counters.VisionEncoderRan), Counters.ImageCacheHit, detectorConsumed);
         }
         if (bundle.Tracker is { } t)
         {
@@ -97,7 +105,7 @@ public sealed partial class Sam3Engine
         pathCounter();
     };
 
-    private (IImageFeatureSource Detector, IImageFeatureSource Tracker) LoadSplit(TrunkSplit split, CancellationToken cancellationToken)
+    private (IImageFeatureSource Detector, IImageFeatureSource Tracker) LoadSplit(TrunkSplit split, IReadOnlySet<string>? detectorConsumed, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var trunkModel = Track(OnnxModel.Load(split.Trunk.ToByteArray(), "vision trunk (shared)", split.DetectorDirectory, _options, _gate));
@@ -105,7 +113,7 @@ public sealed partial class Sam3Engine
         var detectorNeck = Track(LoadNeck(split.DetectorNeck, trunkModel, split.DetectorDirectory, "detector neck"));
         var trackerNeck = Track(LoadNeck(split.TrackerNeck, trunkModel, split.TrackerDirectory, "tracker neck"));
         return (
-            new NeckEncoder(trunk, detectorNeck, split.DetectorNeck.Inputs, _imageCache, "det:", Counters.VisionEncoderRan, Counters.ImageCacheHit),
+            new NeckEncoder(trunk, detectorNeck, split.DetectorNeck.Inputs, _imageCache, "det:", Counters.VisionEncoderRan, Counters.ImageCacheHit, detectorConsumed),
             new NeckEncoder(trunk, trackerNeck, split.TrackerNeck.Inputs, _imageCache, "trk:", Counters.TrackerEncoderRan, Counters.ImageCacheHit));
     }
 

@@ -141,9 +141,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         var key = clock.Measure(StageClock.Preprocess, () => ImageKey.For(image, request.ImageId));
         var objects = request.Mode switch
         {
-            SegmentationMode.Concept => Require(_concept, "concept").Run(request, image, key, clock, cancellationToken),
-            SegmentationMode.Interactive => Require(_interactive, "interactive").Run(request, image, key, clock, cancellationToken),
-            SegmentationMode.Automatic => Require(_automatic, "automatic").Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Concept => Require(_concept, request.Mode).Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Interactive => Require(_interactive, request.Mode).Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Automatic => Require(_automatic, request.Mode).Run(request, image, key, clock, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Mode, "unknown mode"),
         };
         var capped = ScoreMath.TopInOrder(objects.Select(o => o.Score).ToList(), request.MaxMasks).Select(i => objects[i]).ToList();
@@ -160,10 +160,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         };
     }
 
-    private T Require<T>(T? runner, string mode)
+    private T Require<T>(T? runner, SegmentationMode mode)
         where T : class =>
-        runner ?? throw new InvalidOperationException(
-            $"the model bundle in {Bundle?.Directory} cannot run {mode} mode; missing: {string.Join("; ", Bundle?.Missing ?? [])}");
+        runner ?? throw new ModeUnavailableException(mode, ModeUnavailableMessage.For(mode, Bundle?.Missing ?? []));
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Warning, Message = "Model bundle {Location} is the Sam3Serve TEST FIXTURE (colour-rule graphs), not SAM 3: results are synthetic")]
     private partial void LogFixture(string location);

@@ -113,7 +113,7 @@ public sealed class CrashRecoveryTests : IDisposable
         var result = await CliRunner.RunAsync("serve", "--model-dir", Path.Combine(_root.Path, "missing"), "--data-dir", Path.Combine(_root.Path, "d2"),
             "--model-base-url", "http://127.0.0.1:9/sam3/");
         Assert.NotEqual(0, result.ExitCode);
-        Assert.Contains("could not be downloaded", result.StdErr);
+        Assert.Contains("cannot reach http://127.0.0.1:9", result.StdErr);
         Assert.Contains("models pull", result.StdErr);
         Assert.False(File.Exists(Path.Combine(_root.Path, "missing", "vision-encoder-q8.onnx")), "no half-written bundle may be left in place");
     }

@@ -1,18 +1,75 @@
 using Sam3Serve.Engine;
 using Sam3Serve.Engine.Bundle;
 using Sam3Serve.Engine.Bundle.Download;
+using Sam3Serve.Engine.Bundle.Download.Sources;
 
 namespace Sam3Serve.Cli.Commands;
 
-/// <summary>Makes sure <c>serve</c> starts with a model bundle in place, pulling the default one when allowed.</summary>
+/// <summary>Makes sure <c>serve</c> starts with a model bundle in place, pulling one from the release when allowed.</summary>
 public static class ModelProvisioning
 {
-    /// <summary>The variant pulled when none is named: int8 weights on CPU, half precision on GPUs.</summary>
-    public static string DefaultVariant(string executionProvider) => executionProvider == "cpu" ? "q8" : "fp16";
+    /// <summary>The environment variable whose value is sent to the GitHub API as a bearer token.</summary>
+    public const string TokenVariable = "GITHUB_TOKEN";
+
+    /// <summary>
+    /// The source named by the flags: <c>--base-url</c> (a mirror with manifest.json) or <c>--release owner/repo@tag</c>
+    /// with <c>--api-base</c> (default: the usls release on api.github.com).
+    /// </summary>
+    /// <exception cref="ArgumentException">Malformed flags, or both a mirror and a release.</exception>
+    public static BundleSource SourceFrom(string? release, string? apiBase, string? mirrorUrl)
+    {
+        if (!string.IsNullOrWhiteSpace(mirrorUrl))
+        {
+            if (!string.IsNullOrWhiteSpace(release) || !string.IsNullOrWhiteSpace(apiBase))
+            {
+                throw new ArgumentException("give either a mirror (--base-url / --model-base-url) or a release (--release, --api-base), not both");
+            }
+            return BundleSource.ParseMirror(mirrorUrl);
+        }
+        return BundleSource.ParseRelease(release, apiBase);
+    }
+
+    /// <summary>GITHUB_TOKEN from the environment, when set.</summary>
+    public static string? Token() => Environment.GetEnvironmentVariable(TokenVariable) is { Length: > 0 } token ? token : null;
+
+    /// <summary>
+    /// Asks the source what it holds, prints the plan, then downloads, verifies and installs it. Returns the exit code
+    /// (0, or 1 after printing one clear message and how to supply the files).
+    /// </summary>
+    public static async Task<int> PullAsync(PullOptions options, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var dir = Path.GetFullPath(options.Directory);
+        Console.WriteLine($"Asking {options.Source} what it holds{(options.GitHubToken is null ? "" : $" ({TokenVariable} sent as a bearer token)")}.");
+        using var downloader = new ModelDownloader();
+        try
+        {
+            var plan = await downloader.PlanAsync(options, cancellationToken);
+            Console.Write(plan.Describe());
+            Console.Out.Flush();
+            var result = await downloader.InstallAsync(plan, options, TerminalDownloadProgress.ForConsole(), cancellationToken);
+            Console.WriteLine($"installed {result.Files.Count} file(s), {TerminalDownloadProgress.Bytes(result.Files.Sum(f => f.Size))}, {result.Downloaded.Count} downloaded now, in {result.Directory}");
+            return 0;
+        }
+        catch (ModelSourceException e)
+        {
+            PrintHowToSupply(dir, e.Message);
+        }
+        catch (ModelDownloadException e)
+        {
+            PrintHowToSupply(dir, $"{e.Message}\nwhat was fetched is kept in {Path.Combine(dir, ModelDownloader.StagingFolder)} and the next pull resumes from it");
+        }
+        catch (IOException e)
+        {
+            PrintHowToSupply(dir, $"the model files could not be stored in {dir}: {e.Message}");
+        }
+        return 1;
+    }
 
     /// <summary>True when a bundle is present (after pulling it when allowed); false after printing how to supply one.</summary>
-    public static async Task<bool> EnsureBundleAsync(EngineOptions options, bool offline, string? baseUrl, CancellationToken cancellationToken)
+    public static async Task<bool> EnsureBundleAsync(EngineOptions options, bool offline, BundleSource source, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(options);
         var problem = Probe(options);
         if (problem is null)
         {
@@ -24,24 +81,19 @@ public static class ModelProvisioning
             PrintHowToSupply(dir, $"no usable model bundle in {dir} ({problem}) and --offline forbids downloading it");
             return false;
         }
-        var variant = options.Variant ?? DefaultVariant(options.ExecutionProvider);
-        Console.WriteLine($"No model bundle in {dir}; downloading SAM 3 ({variant}) first.");
-        try
+        Console.WriteLine($"No usable model bundle in {dir}; downloading SAM 3 first.");
+        var pull = new PullOptions
         {
-            using var downloader = new ModelDownloader();
-            await downloader.PullAsync(new PullOptions
-            {
-                Variant = variant,
-                Directory = options.ModelDir,
-                BaseUrl = baseUrl ?? PullOptions.DefaultBaseUrl,
-            }, TerminalDownloadProgress.ForConsole(), cancellationToken);
-        }
-        catch (Exception e) when (e is ModelDownloadException or HttpRequestException or IOException)
+            Directory = options.ModelDir,
+            Source = source,
+            ExecutionProvider = options.ExecutionProvider,
+            Variant = options.Variant,
+            GitHubToken = Token(),
+        };
+        if (await PullAsync(pull, cancellationToken) != 0)
         {
-            PrintHowToSupply(dir, $"the model files could not be downloaded: {e.Message}");
             return false;
         }
-        options.Variant = variant;
         problem = Probe(options);
         if (problem is not null)
         {
@@ -68,8 +120,9 @@ public static class ModelProvisioning
     {
         Console.Error.WriteLine($"error: {why}");
         Console.Error.WriteLine("Supply the model in one of these ways:");
-        Console.Error.WriteLine($"  sam3serve models pull --dir {dir} [--variant q8] [--base-url <mirror>]   (on a machine that can reach the release)");
-        Console.Error.WriteLine($"  copy the ONNX files, {BundleFiles.Vocabulary} and manifest.json into {dir}");
+        Console.Error.WriteLine($"  sam3serve models pull --dir {dir} [--release owner/repo@tag] [--api-base URL] [--variant V]   (on a machine that reaches the release; GITHUB_TOKEN raises the API rate limit)");
+        Console.Error.WriteLine($"  sam3serve models pull --dir {dir} --base-url <mirror>   (a copy of an installed bundle folder, served with its manifest.json)");
+        Console.Error.WriteLine($"  copy the ONNX files (vision-encoder, text-encoder, geo-encoder-mask-decoder, optionally the two tracker files; any one variant each), {BundleFiles.Vocabulary} and manifest.json from another installation into {dir}");
         Console.Error.WriteLine($"  sam3serve models fixture --out {dir}   (a tiny test instrument, not a model)");
     }
 }

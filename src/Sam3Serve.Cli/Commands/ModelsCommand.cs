@@ -36,47 +36,52 @@ public static class ModelsCommand
     {
         var variant = new Option<string>("--variant")
         {
-            Description = "Precision variant: fp32 (plain names), fp16 (GPUs), q8 (CPU, the default), q4f16, bnb4, ...",
-            DefaultValueFactory = _ => ModelProvisioning.DefaultVariant("cpu"),
+            Description = "A precision variant to try first for every file (fp32, fp16, q8, q4f16, ...); default: the provider's order",
+        };
+        var provider = new Option<string>("--execution-provider")
+        {
+            Description = "The provider the variants are chosen for: cpu (q8 > q4f16 > fp32 > fp16), cuda (fp16 > fp32 > q4f16) or tensorrt (fp32 > fp16)",
+            DefaultValueFactory = _ => "cpu",
         };
         var dir = DirOption();
+        var release = new Option<string>("--release")
+        {
+            Description = "The GitHub release to read, owner/repo@tag (default jamjamjon/assets@sam3)",
+        };
+        var apiBase = new Option<string>("--api-base")
+        {
+            Description = "The GitHub API root (default https://api.github.com)",
+        };
         var baseUrl = new Option<string>("--base-url")
         {
-            Description = "Where the files are served (a mirror may also serve manifest.json with sha256 pins)",
-            DefaultValueFactory = _ => PullOptions.DefaultBaseUrl,
+            Description = "A plain mirror instead of a release: a folder URL serving the files and a manifest.json that lists them",
         };
-        var pull = new Command("pull", "Download the model files, resuming interrupted transfers; installs only when all are verified")
+        var pull = new Command("pull", "Ask the release what it holds, choose a variant per file, then download and verify; installs only when all are verified")
         {
-            variant, dir, baseUrl,
+            variant, provider, dir, release, apiBase, baseUrl,
         };
         pull.SetAction(async (parse, ct) =>
         {
-            var options = new PullOptions
-            {
-                Variant = parse.GetValue(variant)!,
-                Directory = parse.GetValue(dir)!,
-                BaseUrl = parse.GetValue(baseUrl)!,
-            };
-            if (!Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                return Fail($"--base-url must be an http(s) URL, got '{options.BaseUrl}'");
-            }
-            Console.WriteLine($"pulling variant {options.Variant} from {options.BaseUrl} into {Path.GetFullPath(options.Directory)}");
-            using var downloader = new ModelDownloader();
+            PullOptions options;
             try
             {
-                var result = await downloader.PullAsync(options, TerminalDownloadProgress.ForConsole(), ct);
-                var bytes = result.Files.Sum(f => f.Size);
-                Console.WriteLine($"installed {result.Files.Count} file(s), {TerminalDownloadProgress.Bytes(bytes)}, {result.Downloaded.Count} downloaded now, in {result.Directory}");
-                foreach (var (name, why) in result.NotOnServer)
+                options = new PullOptions
                 {
-                    Console.Error.WriteLine($"warning: {name} was not downloaded: {why}");
-                }
-                return 0;
+                    Directory = parse.GetValue(dir)!,
+                    Source = ModelProvisioning.SourceFrom(parse.GetValue(release), parse.GetValue(apiBase), parse.GetValue(baseUrl)),
+                    ExecutionProvider = parse.GetValue(provider)!,
+                    Variant = parse.GetValue(variant),
+                    GitHubToken = ModelProvisioning.Token(),
+                };
+                _ = options.Order; // validates the provider name
             }
-            catch (ModelDownloadException e)
+            catch (ArgumentException e)
             {
-                return Fail($"{e.Message}\nnothing was installed; what was fetched is kept in {Path.Combine(Path.GetFullPath(options.Directory), ModelDownloader.StagingFolder)} and the next pull resumes from it");
+                return Fail(e.Message);
+            }
+            try
+            {
+                return await ModelProvisioning.PullAsync(options, ct);
             }
             catch (OperationCanceledException)
             {
@@ -109,6 +114,20 @@ public static class ModelsCommand
             if (listing.ManifestVariant is { } last)
             {
                 Console.WriteLine($"manifest.json: variant {last}");
+            }
+            try
+            {
+                // What `serve` would load, which may mix variants (a release without a file in the preferred one).
+                var bundle = ModelBundle.Open(listing.Directory, null);
+                Console.WriteLine($"serve loads{(bundle.IsMixed ? " (mixed variants)" : "")}: {string.Join(", ", bundle.FileVariants.Select(f => $"{f.Key} ({f.Value})"))}");
+                foreach (var missing in bundle.Missing)
+                {
+                    Console.WriteLine($"  lacks {missing}");
+                }
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+            {
+                Console.WriteLine($"serve cannot load this folder: {e.Message}");
             }
             return 0;
         });

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Engine;
+using Sam3Serve.Engine.Bundle.Download.Sources;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Server;
 
@@ -40,13 +41,15 @@ public static class ServeCommand
         var provider = new Option<string>("--execution-provider") { Description = "cpu, cuda or tensorrt (default cpu)" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (default: all cores)" };
         var offline = new Option<bool>("--offline") { Description = "Never download the model; fail if it is missing" };
-        var modelBaseUrl = new Option<string>("--model-base-url") { Description = "Where a missing model is downloaded from (a mirror of the public release)" };
+        var modelBaseUrl = new Option<string>("--model-base-url") { Description = "Download a missing model from this mirror (a folder URL serving the files and their manifest.json) instead of a release" };
+        var release = new Option<string>("--release") { Description = "The GitHub release a missing model is downloaded from, owner/repo@tag (default jamjamjon/assets@sam3)" };
+        var apiBase = new Option<string>("--api-base") { Description = "The GitHub API root for --release (default https://api.github.com)" };
         var logFormat = new Option<string>("--log-format") { Description = "simple or json (default simple)" };
 
         var command = new Command("serve", "Run the HTTP service")
         {
             config, urls, dataDir, modelDir, publicBaseUrl, workers, maxQueue, retention, price, allowHost, fetchTimeout,
-            syncTimeout, role, store, redis, maxBody, maxPixels, lease, sweep, variant, provider, threads, offline, modelBaseUrl, logFormat,
+            syncTimeout, role, store, redis, maxBody, maxPixels, lease, sweep, variant, provider, threads, offline, modelBaseUrl, release, apiBase, logFormat,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -54,7 +57,7 @@ public static class ServeCommand
             EngineOptions engineOptions;
             string format;
             bool isOffline;
-            string? pullBaseUrl;
+            BundleSource modelSource;
             try
             {
                 var s = SettingSources.Load(parse, config);
@@ -89,9 +92,9 @@ public static class ServeCommand
                 };
                 format = s.Get(logFormat, "simple");
                 isOffline = s.Get(offline, false);
-                pullBaseUrl = s.Get(modelBaseUrl, (string?)null!);
+                modelSource = ModelProvisioning.SourceFrom(s.Get(release, (string?)null!), s.Get(apiBase, (string?)null!), s.Get(modelBaseUrl, (string?)null!));
             }
-            catch (Exception e) when (e is FormatException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is FormatException or InvalidDataException or FileNotFoundException or System.Text.Json.JsonException or ArgumentException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 2;
@@ -106,7 +109,7 @@ public static class ServeCommand
                 }
                 return 2;
             }
-            if (options.Role != "api" && !await ModelProvisioning.EnsureBundleAsync(engineOptions, isOffline, pullBaseUrl, cancellationToken))
+            if (options.Role != "api" && !await ModelProvisioning.EnsureBundleAsync(engineOptions, isOffline, modelSource, cancellationToken))
             {
                 return 4;
             }

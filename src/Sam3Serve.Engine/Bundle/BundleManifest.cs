@@ -3,10 +3,14 @@ using System.Text.Json.Serialization;
 
 namespace Sam3Serve.Engine.Bundle;
 
-/// <summary>The bundle's manifest.json: which variant it holds, whether it is the test fixture, and its files.</summary>
+/// <summary>
+/// The bundle's manifest.json: which variant it holds, whether it is the test fixture, and its files. A bundle pulled
+/// from a release may mix variants (each file records its own <c>role</c> and <c>variant</c>); then
+/// <see cref="Variant"/> is the variant that pull preferred.
+/// </summary>
 public sealed record BundleManifest
 {
-    /// <summary>Variant name ("fp32", "q8", "fixture", ...).</summary>
+    /// <summary>Variant name ("fp32", "q8", "fixture", ...); for a mixed bundle the one its pull preferred.</summary>
     [JsonPropertyName("variant")]
     public string? Variant { get; init; }
 
@@ -44,4 +48,15 @@ public sealed record BundleManifest
 public sealed record BundleManifestFile(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("size")] long Size,
-    [property: JsonPropertyName("sha256")] string Sha256);
+    [property: JsonPropertyName("sha256")] string Sha256)
+{
+    /// <summary>The <see cref="BundleRole.Id"/> the file plays ("tracker-vision-encoder", "vocabulary"), when recorded.</summary>
+    [JsonPropertyName("role")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Role { get; init; }
+
+    /// <summary>The file's precision variant ("q8", "q4f16", "fp32"), when recorded.</summary>
+    [JsonPropertyName("variant")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Variant { get; init; }
+}

@@ -40,12 +40,29 @@ public sealed class ModelBundle
         Vocabulary = vocabulary;
         Manifest = manifest;
         Missing = missing;
+        var variants = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var path in new[] { concept?.VisionEncoder, concept?.TextEncoder, concept?.Decoder, concept?.GeometryEncoder, tracker?.VisionEncoder, tracker?.Decoder })
+        {
+            if (path is not null)
+            {
+                var name = Path.GetFileName(path);
+                variants[name] = manifest?.Files.FirstOrDefault(f => f.Name == name)?.Variant ?? BundleRole.Parse(name)?.Variant ?? "fp32";
+            }
+        }
+        FileVariants = variants;
     }
 
     /// <summary>The bundle folder.</summary>
     public string Directory { get; }
-    /// <summary>The variant whose files were chosen ("fp32" for plain names).</summary>
+    /// <summary>
+    /// The variant whose files were chosen ("fp32" for plain names); for a mixed bundle recorded by a pull, the
+    /// variant that pull preferred (<see cref="FileVariants"/> has each file's own).
+    /// </summary>
     public string Variant { get; }
+    /// <summary>The variant of each ONNX file in use, by file name.</summary>
+    public IReadOnlyDictionary<string, string> FileVariants { get; }
+    /// <summary>True when the files in use are of more than one variant.</summary>
+    public bool IsMixed => FileVariants.Values.Distinct(StringComparer.Ordinal).Count() > 1;
     /// <summary>Concept files, or null when the set is incomplete.</summary>
     public ConceptFiles? Concept { get; }
     /// <summary>Tracker files, or null when the set is incomplete.</summary>
@@ -60,7 +77,9 @@ public sealed class ModelBundle
     public IReadOnlyList<string> Missing { get; }
 
     /// <summary>
-    /// Resolves <paramref name="dir"/>. <paramref name="variant"/> null picks the plain (fp32) names when a complete
+    /// Resolves <paramref name="dir"/>. When <c>manifest.json</c> records each file's role (a pull from a release,
+    /// possibly of mixed variants) and <paramref name="variant"/> is null or the variant that pull preferred, the
+    /// recorded files are used. Otherwise <paramref name="variant"/> null picks the plain (fp32) names when a complete
     /// concept set has them, else the first variant with a complete concept set. Throws when no mode is usable.
     /// </summary>
     public static ModelBundle Open(string dir, string? variant)
@@ -71,6 +90,10 @@ public sealed class ModelBundle
             throw new DirectoryNotFoundException($"model folder not found: {dir} (run 'sam3serve models pull' or 'sam3serve models fixture')");
         }
         var manifest = BundleManifest.TryRead(dir);
+        if (RecordsRoles(manifest, variant))
+        {
+            return OpenRecorded(dir, manifest!);
+        }
         var candidates = variant is null ? DiscoverVariants(dir) : [NormaliseVariant(variant)];
 
         var missing = new List<string>();
@@ -110,6 +133,66 @@ public sealed class ModelBundle
     }
 
     private static string NormaliseVariant(string variant) => variant is "" or "fp32" ? "fp32" : variant;
+
+    private static bool RecordsRoles(BundleManifest? manifest, string? variant) =>
+        manifest is not null
+        && manifest.Files.Any(f => BundleRole.FromId(f.Role) is not null)
+        && (variant is null || NormaliseVariant(variant) == manifest.Variant);
+
+    // Each role's file is the one the manifest names for it; the files may be of different variants.
+    private static ModelBundle OpenRecorded(string dir, BundleManifest manifest)
+    {
+        var missing = new List<string>();
+        string? Recorded(BundleRole role)
+        {
+            var entry = manifest.Files.FirstOrDefault(f => f.Role == role.Id);
+            var path = entry is null ? null : Path.Combine(dir, entry.Name);
+            if (path is null || !File.Exists(path))
+            {
+                missing.Add($"{(role.IsTracker ? "tracker" : "concept")}: {entry?.Name ?? role.FileName + " (any variant)"}");
+                return null;
+            }
+            return path;
+        }
+
+        var vision = Recorded(BundleRole.VisionEncoder);
+        var text = Recorded(BundleRole.TextEncoder);
+        var decoder = Recorded(BundleRole.Decoder);
+        ConceptFiles? concept = null;
+        if (decoder is not null)
+        {
+            var inputs = OnnxInputNames.Read(decoder);
+            if (!V2DecoderInputs.All(inputs.Contains))
+            {
+                missing.Add($"concept: {Path.GetFileName(decoder)} has inputs [{string.Join(", ", inputs)}], not those of the v2 SAM 3 decoder");
+                decoder = null;
+            }
+        }
+        if (vision is not null && text is not null && decoder is not null)
+        {
+            concept = new ConceptFiles(ConceptLayout.V2, vision, text, decoder, null);
+        }
+        var trackerVision = Recorded(BundleRole.TrackerVisionEncoder);
+        var trackerDecoder = Recorded(BundleRole.TrackerDecoder);
+        var tracker = trackerVision is not null && trackerDecoder is not null ? new TrackerFiles(trackerVision, trackerDecoder) : null;
+
+        var vocabularyName = manifest.Files.FirstOrDefault(f => f.Role == BundleRole.VocabularyId)?.Name ?? BundleFiles.Vocabulary;
+        var vocabulary = Path.Combine(dir, vocabularyName);
+        if (!File.Exists(vocabulary))
+        {
+            missing.Add($"vocabulary {vocabularyName}");
+            if (concept is not null)
+            {
+                throw new FileNotFoundException($"model folder {dir}: the concept files are there but the text vocabulary {vocabularyName} is missing", vocabulary);
+            }
+        }
+        if (concept is null && tracker is null)
+        {
+            throw new FileNotFoundException($"model folder {dir} has no usable model (files recorded in {BundleFiles.Manifest}); missing: {string.Join("; ", missing)}");
+        }
+        var variant = manifest.Variant ?? manifest.Files.FirstOrDefault(f => f.Role == BundleRole.VisionEncoder.Id)?.Variant ?? "fp32";
+        return new ModelBundle(dir, variant, concept, tracker, vocabulary, manifest, missing);
+    }
 
     private static List<string> DiscoverVariants(string dir)
     {

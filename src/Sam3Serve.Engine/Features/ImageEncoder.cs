@@ -22,10 +22,15 @@ internal sealed class ImageEncoder : IImageFeatureSource
     private readonly Action _onRun;
     private readonly Action _onHit;
     private readonly SingleFlight _flights = new();
+    private readonly string[]? _outputs;
 
-    public ImageEncoder(OnnxModel model, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit)
+    /// <param name="consumed">Names the decoders read; other outputs (the unused levels of the old 8-output usls
+    /// export) are neither fetched nor cached. Null keeps every output.</param>
+    public ImageEncoder(OnnxModel model, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit, IReadOnlySet<string>? consumed = null)
     {
         _model = model;
+        var kept = consumed is null ? [] : model.Outputs.Select(o => o.Name).Where(consumed.Contains).ToArray();
+        _outputs = kept.Length > 0 && kept.Length < model.Outputs.Count ? kept : null;
         _cache = cache;
         _keyPrefix = keyPrefix;
         _onRun = onRun;
@@ -82,7 +87,7 @@ internal sealed class ImageEncoder : IImageFeatureSource
             clock.Measure(StageClock.Preprocess, () => ImagePreprocessor.ToNchw(image, InputWidth, InputHeight, buffer.AsSpan(0, count)));
             using var pixels = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffer.AsMemory(0, count), [1, 3, InputHeight, InputWidth]);
             var inputs = new Dictionary<string, ModelInput> { [_model.Inputs[0].Name] = ModelInput.FromValue(pixels) };
-            using var outputs = clock.Measure(StageClock.Encoder, () => _model.Run(inputs, keepOnDevice: true, cancellationToken: cancellationToken));
+            using var outputs = clock.Measure(StageClock.Encoder, () => _model.Run(inputs, _outputs, keepOnDevice: true, cancellationToken: cancellationToken));
             _onRun();
             return new FeatureSet(outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal));
         }

@@ -19,9 +19,13 @@ internal sealed class NeckEncoder : IImageFeatureSource
     private readonly Action _onRun;
     private readonly Action _onHit;
     private readonly SingleFlight _flights = new();
+    private readonly string[]? _outputs;
 
-    public NeckEncoder(ImageEncoder trunk, OnnxModel neck, IReadOnlyList<NeckInput> inputs, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit)
+    /// <param name="consumed">Names the decoders read (others are not fetched); null keeps every output.</param>
+    public NeckEncoder(ImageEncoder trunk, OnnxModel neck, IReadOnlyList<NeckInput> inputs, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit, IReadOnlySet<string>? consumed = null)
     {
+        var kept = consumed is null ? [] : neck.Outputs.Select(o => o.Name).Where(consumed.Contains).ToArray();
+        _outputs = kept.Length > 0 && kept.Length < neck.Outputs.Count ? kept : null;
         _trunk = trunk;
         _neck = neck;
         _inputs = inputs;
@@ -63,7 +67,7 @@ internal sealed class NeckEncoder : IImageFeatureSource
             try
             {
                 var inputs = _inputs.ToDictionary(i => i.NeckInputName, i => ModelInput.FromValue(trunk[i.TrunkOutput]), StringComparer.Ordinal);
-                using var outputs = clock.Measure(StageClock.Encoder, () => _neck.Run(inputs, keepOnDevice: true, cancellationToken: cancellationToken));
+                using var outputs = clock.Measure(StageClock.Encoder, () => _neck.Run(inputs, _outputs, keepOnDevice: true, cancellationToken: cancellationToken));
                 _onRun();
                 var features = new FeatureSet(outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal));
                 _cache.Add(key, features);

@@ -1,5 +1,7 @@
 using System.IO.Compression;
 using System.Text;
+using System.Text.Json.Nodes;
+using Sam3Serve.Engine.Text;
 
 namespace Sam3Serve.Engine.Fixture;
 
@@ -46,5 +48,33 @@ public static class FixtureVocabulary
             writer.Write(line);
             writer.Write('\n');
         }
+    }
+
+    /// <summary>
+    /// Writes the same vocabulary as a Hugging Face <c>tokenizer.json</c> (BPE model with vocab and merges), the form
+    /// the usls release ships; deriving the merges file from it gives the fixture's keyword ids back.
+    /// </summary>
+    public static void WriteTokenizerJson(string path)
+    {
+        var merges = MergeLines().Select(l => l.Split(' ')).Select(p => (p[0], p[1])).ToList();
+        var vocab = new JsonObject();
+        var encoder = ClipVocabulary.BuildEncoder(merges);
+        foreach (var (token, id) in encoder.OrderBy(e => e.Value))
+        {
+            vocab[token] = id;
+        }
+        vocab["<|startoftext|>"] = encoder.Count;
+        vocab["<|endoftext|>"] = encoder.Count + 1;
+        var json = new JsonObject
+        {
+            ["version"] = "1.0",
+            ["model"] = new JsonObject
+            {
+                ["type"] = "BPE",
+                ["vocab"] = vocab,
+                ["merges"] = new JsonArray([.. MergeLines().Select(l => (JsonNode)JsonValue.Create(l))]),
+            },
+        };
+        File.WriteAllText(path, json.ToJsonString());
     }
 }

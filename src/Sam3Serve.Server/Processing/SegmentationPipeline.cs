@@ -64,7 +64,16 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
         }
 
         CheckPromptsInside(request, decoded);
-        var result = await engine.SegmentAsync(request, decoded, cancellationToken);
+        SegmentationResult result;
+        try
+        {
+            result = await engine.SegmentAsync(request, decoded, cancellationToken);
+        }
+        catch (ModeUnavailableException e)
+        {
+            // The request is valid but this installation's model lacks the files for its mode (e.g. no tracker pair).
+            throw new ApiException(400, e.Message);
+        }
         foreach (var (stage, seconds) in result.StageSeconds)
         {
             stages[stage + "_time"] = seconds;

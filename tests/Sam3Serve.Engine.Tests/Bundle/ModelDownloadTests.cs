@@ -10,6 +10,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sam3Serve.Engine.Bundle;
 using Sam3Serve.Engine.Bundle.Download;
+using Sam3Serve.Engine.Bundle.Download.Planning;
+using Sam3Serve.Engine.Bundle.Download.Sources;
 using Sam3Serve.Tests.Common;
 using Xunit;
 
@@ -33,96 +35,14 @@ public sealed class ModelDownloadTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PullAsync_AllFilesServed_InstallsFilesAndManifest()
-    {
-        var files = _mirror.AddDefaultSet("q8", withVocabulary: true);
-
-        var result = await _downloader.PullAsync(Options("q8"), null, Ct);
-
-        Assert.Equal(6, result.Files.Count);
-        Assert.Empty(result.NotOnServer);
-        foreach (var (name, data) in files)
-        {
-            Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(_dir.Path, name), Ct));
-        }
-        var manifest = BundleManifest.TryRead(_dir.Path);
-        Assert.NotNull(manifest);
-        Assert.Equal("q8", manifest.Variant);
-        foreach (var (name, data) in files)
-        {
-            var entry = manifest.Find(name);
-            Assert.NotNull(entry);
-            Assert.Equal(data.Length, entry.Size);
-            Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), entry.Sha256);
-        }
-        Assert.False(Directory.Exists(Path.Combine(_dir.Path, ModelDownloader.StagingFolder)));
-        Assert.True(ModelVerifier.Verify(_dir.Path, Ct).IsValid);
-    }
-
-    [Fact]
-    public async Task PullAsync_VocabularyNotOnServer_InstallsModelsAndExplains()
-    {
-        _mirror.AddDefaultSet("fp16", withVocabulary: false);
-
-        var result = await _downloader.PullAsync(Options("fp16"), null, Ct);
-
-        Assert.Equal(5, result.Files.Count);
-        var why = Assert.Single(result.NotOnServer);
-        Assert.Equal(BundleFiles.Vocabulary, why.Key);
-        Assert.Contains("404", why.Value, StringComparison.Ordinal);
-        Assert.Contains("tokenizer.json", why.Value, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(_dir.Path, "vision-encoder-fp16.onnx")));
-    }
-
-    [Fact]
-    public async Task PullAsync_OnlyTokenizerJsonOnServer_DerivesWorkingVocabulary()
-    {
-        _mirror.AddDefaultSet("q8", withVocabulary: false);
-        _mirror.Files["tokenizer.json"] = System.Text.Encoding.UTF8.GetBytes(
-            Text.TokenizerJsonTests.BuildTokenizerJson(Text.TokenizerJsonTests.ReadRealMerges(), arrayMerges: false));
-
-        var result = await _downloader.PullAsync(Options("q8"), null, Ct);
-
-        Assert.True(result.VocabularyFromTokenizerJson);
-        Assert.Empty(result.NotOnServer);
-        var vocabulary = Path.Combine(_dir.Path, BundleFiles.Vocabulary);
-        var tokenizer = Sam3Serve.Engine.Text.ClipTokenizer.FromMergesFile(vocabulary);
-        Assert.Equal(new long[] { 49406, 2368, 49407 }, tokenizer.Encode("cat").InputIds[..3]);
-        Assert.False(File.Exists(Path.Combine(_dir.Path, "tokenizer.json")));
-        Assert.True(ModelVerifier.Verify(_dir.Path, Ct).IsValid);
-    }
-
-    [Fact]
-    public async Task PullAsync_ConnectionDroppedOnce_SecondPullResumesWithRange()
-    {
-        var data = FakeModelMirror.RandomBytes(300_000, seed: 7);
-        _mirror.Files["vision-encoder.onnx"] = data;
-        _mirror.DropFirstRequestHalfway.Add("vision-encoder.onnx");
-        var options = Options("fp32", ["vision-encoder.onnx"]) with { MaxAttempts = 1 };
-
-        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.PullAsync(options, null, Ct));
-        var partial = Path.Combine(_dir.Path, ModelDownloader.StagingFolder, "vision-encoder.onnx.partial");
-        var stored = new FileInfo(partial).Length;
-        Assert.InRange(stored, 1, data.Length - 1);
-        Assert.False(File.Exists(Path.Combine(_dir.Path, "vision-encoder.onnx")));
-        Assert.Equal("vision-encoder.onnx", failure.FileName);
-
-        await _downloader.PullAsync(options, null, Ct);
-
-        Assert.Equal($"bytes={stored}-", _mirror.RangesFor("vision-encoder.onnx").Last());
-        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "vision-encoder.onnx"), Ct));
-        Assert.False(File.Exists(partial));
-    }
-
-    [Fact]
-    public async Task PullAsync_ConnectionDroppedOnce_RetriesWithinOnePull()
+    public async Task Install_ConnectionDroppedOnce_RetriesWithinOnePull()
     {
         var data = FakeModelMirror.RandomBytes(200_000, seed: 8);
         _mirror.Files["text-encoder.onnx"] = data;
         _mirror.DropFirstRequestHalfway.Add("text-encoder.onnx");
         var progress = new RecordingProgress();
 
-        await _downloader.PullAsync(Options("fp32", ["text-encoder.onnx"]), progress, Ct);
+        await _downloader.InstallAsync(PlanOf("text-encoder.onnx"), Options(), progress, Ct);
 
         var ranges = _mirror.RangesFor("text-encoder.onnx");
         Assert.Equal(2, ranges.Count);
@@ -133,33 +53,46 @@ public sealed class ModelDownloadTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PullAsync_ServerIgnoresRange_RestartsFromZero()
+    public async Task Install_ServerIgnoresRange_RestartsFromZero()
     {
         var data = FakeModelMirror.RandomBytes(250_000, seed: 9);
         _mirror.Files["decoder.onnx"] = data;
         _mirror.SupportsRange = false;
         _mirror.DropFirstRequestHalfway.Add("decoder.onnx");
 
-        await _downloader.PullAsync(Options("fp32", ["decoder.onnx"]), null, Ct);
+        await _downloader.InstallAsync(PlanOf("decoder.onnx"), Options(), null, Ct);
 
         Assert.StartsWith("bytes=", _mirror.RangesFor("decoder.onnx")[1], StringComparison.Ordinal);
         Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "decoder.onnx"), Ct));
     }
 
     [Fact]
-    public async Task PullAsync_HashMismatchAgainstPin_FailsAndInstallsNothing()
+    public async Task Install_PartialOfAnotherVersion_IsDiscardedNotResumed()
+    {
+        var data = FakeModelMirror.RandomBytes(120_000, seed: 15);
+        _mirror.Files["a.onnx"] = data;
+        var staging = Directory.CreateDirectory(Path.Combine(_dir.Path, ModelDownloader.StagingFolder));
+        await File.WriteAllBytesAsync(Path.Combine(staging.FullName, "a.onnx.partial"), FakeModelMirror.RandomBytes(40_000, seed: 16), Ct);
+        await File.WriteAllTextAsync(Path.Combine(staging.FullName, "a.onnx.partial.expect"), "120000 0000 http://elsewhere/a.onnx", Ct);
+
+        await _downloader.InstallAsync(PlanOf("a.onnx"), Options(), null, Ct);
+
+        Assert.Equal([""], _mirror.RangesFor("a.onnx"));
+        Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(_dir.Path, "a.onnx"), Ct));
+    }
+
+    [Fact]
+    public async Task Install_HashMismatch_FailsAndInstallsNothing()
     {
         var good = FakeModelMirror.RandomBytes(100_000, seed: 10);
         var corrupt = (byte[])good.Clone();
         corrupt[5_000] ^= 0x40;
         _mirror.Files["a.onnx"] = FakeModelMirror.RandomBytes(50_000, seed: 11);
         _mirror.Files["b.onnx"] = corrupt;
-        var options = Options("fp32", ["a.onnx", "b.onnx"]) with
-        {
-            ExpectedSha256 = new Dictionary<string, string> { ["b.onnx"] = Convert.ToHexStringLower(SHA256.HashData(good)) },
-        };
+        var plan = PlanOf("a.onnx", "b.onnx");
+        plan = plan with { Files = [plan.Files[0], plan.Files[1] with { Sha256 = Convert.ToHexStringLower(SHA256.HashData(good)) }] };
 
-        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.PullAsync(options, null, Ct));
+        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.InstallAsync(plan, Options(), null, Ct));
 
         Assert.Equal("b.onnx", failure.FileName);
         Assert.Contains("sha256", failure.Message, StringComparison.Ordinal);
@@ -169,52 +102,38 @@ public sealed class ModelDownloadTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PullAsync_RemoteManifestPins_RejectsChangedFile()
+    public async Task Install_HostAnnouncesAnotherSize_FailsBeforeStoringTheBody()
     {
-        var data = FakeModelMirror.RandomBytes(10_000, seed: 12);
-        _mirror.Files["a.onnx"] = data;
-        _mirror.Files[BundleFiles.Manifest] = System.Text.Encoding.UTF8.GetBytes(
-            ManifestJson.ToJson(new BundleManifest { Variant = "fp32", Files = [new BundleManifestFile("a.onnx", data.Length, new string('0', 64))] }));
+        _mirror.Files["a.onnx"] = FakeModelMirror.RandomBytes(30_000, seed: 17);
+        var plan = PlanOf("a.onnx");
+        plan = plan with { Files = [plan.Files[0] with { Size = 29_999 }] };
 
-        await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.PullAsync(Options("fp32", ["a.onnx"]), null, Ct));
+        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.InstallAsync(plan, Options(), null, Ct));
 
-        Assert.False(File.Exists(Path.Combine(_dir.Path, "a.onnx")));
+        Assert.Contains("announces 30000 bytes, the source lists 29999", failure.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir.Path, ModelDownloader.StagingFolder, "a.onnx.partial")));
     }
 
     [Fact]
-    public async Task PullAsync_RequiredFileNotFound_ThrowsClearError()
+    public async Task Install_PlannedFileNotFound_ThrowsClearError()
     {
         _mirror.Files["a.onnx"] = FakeModelMirror.RandomBytes(1_000, seed: 13);
+        var plan = PlanOf("a.onnx");
+        plan = plan with { Files = [.. plan.Files, plan.Files[0] with { Name = "missing.onnx", Url = new Uri(_mirror.BaseUrl + "missing.onnx"), Size = null }] };
 
-        var failure = await Assert.ThrowsAsync<ModelDownloadException>(
-            () => _downloader.PullAsync(Options("fp32", ["a.onnx", "missing.onnx"]), null, Ct));
+        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.InstallAsync(plan, Options(), null, Ct));
 
         Assert.Equal(HttpStatusCode.NotFound, failure.StatusCode);
         Assert.Equal("missing.onnx", failure.FileName);
-        Assert.Contains("missing.onnx", failure.Message, StringComparison.Ordinal);
         Assert.Contains("404", failure.Message, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir.Path, "a.onnx")));
     }
 
     [Fact]
-    public async Task PullAsync_AlreadyInstalled_DownloadsNothing()
-    {
-        _mirror.AddDefaultSet("q8", withVocabulary: true);
-        await _downloader.PullAsync(Options("q8"), null, Ct);
-        var requests = _mirror.RequestCount;
-
-        var again = await _downloader.PullAsync(Options("q8"), null, Ct);
-
-        Assert.Empty(again.Downloaded);
-        Assert.Equal(6, again.Files.Count);
-        Assert.Equal(requests + 1, _mirror.RequestCount); // only the manifest probe
-    }
-
-    [Fact]
     public async Task Verify_ByteFlippedAfterInstall_ReportsHashChanged()
     {
-        _mirror.AddDefaultSet("q8", withVocabulary: true);
-        await _downloader.PullAsync(Options("q8"), null, Ct);
+        var names = _mirror.AddDefaultSet("q8", withVocabulary: true).Keys.ToArray();
+        await _downloader.InstallAsync(PlanOf(names), Options(), null, Ct);
         var victim = Path.Combine(_dir.Path, "text-encoder-q8.onnx");
         var bytes = await File.ReadAllBytesAsync(victim, Ct);
         bytes[bytes.Length / 2] ^= 0x01;
@@ -230,13 +149,13 @@ public sealed class ModelDownloadTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task PullAsync_AnotherPullRunning_FailsWithoutTouchingIt()
+    public async Task Install_AnotherPullRunning_FailsWithoutTouchingIt()
     {
         _mirror.Files["a.onnx"] = FakeModelMirror.RandomBytes(1_000, seed: 14);
         var staging = Directory.CreateDirectory(Path.Combine(_dir.Path, ModelDownloader.StagingFolder));
         await using var held = new FileStream(Path.Combine(staging.FullName, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
 
-        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.PullAsync(Options("fp32", ["a.onnx"]), null, Ct));
+        var failure = await Assert.ThrowsAsync<ModelDownloadException>(() => _downloader.InstallAsync(PlanOf("a.onnx"), Options(), null, Ct));
 
         Assert.Contains("another pull", failure.Message, StringComparison.Ordinal);
         Assert.Equal(0, _mirror.RequestCount);
@@ -254,14 +173,14 @@ public sealed class ModelDownloadTests : IAsyncLifetime
     [Fact]
     public async Task List_TwoVariantsOneIncomplete_ReportsBoth()
     {
-        _mirror.AddDefaultSet("q8", withVocabulary: true);
-        await _downloader.PullAsync(Options("q8"), null, Ct);
+        var names = _mirror.AddDefaultSet("q8", withVocabulary: true).Keys.ToArray();
+        await _downloader.InstallAsync(PlanOf(names), Options(), null, Ct);
         await File.WriteAllBytesAsync(Path.Combine(_dir.Path, "vision-encoder.onnx"), [1, 2, 3], Ct);
 
         var listing = ModelCatalog.List(_dir.Path);
 
         Assert.True(listing.HasVocabulary);
-        Assert.Equal("q8", listing.ManifestVariant);
+        Assert.Equal("fp32", listing.ManifestVariant);
         Assert.Equal(["fp32", "q8"], listing.Variants.Select(v => v.Variant));
         var fp32 = listing.Variants[0];
         Assert.False(fp32.Complete);
@@ -273,14 +192,20 @@ public sealed class ModelDownloadTests : IAsyncLifetime
         Assert.Equal(5, q8.Files.Count);
     }
 
-    private PullOptions Options(string variant, IReadOnlyList<string>? files = null) => new()
+    private PullOptions Options() => new()
     {
-        Variant = variant,
         Directory = _dir.Path,
-        BaseUrl = _mirror.BaseUrl,
-        Files = files,
+        Source = BundleSource.ParseMirror(_mirror.BaseUrl),
         RetryDelay = TimeSpan.FromMilliseconds(10),
     };
+
+    // A hand-made plan over files the mirror serves (sizes as served, no digests): exercises the transfer alone.
+    private DownloadPlan PlanOf(params string[] names) => new(
+        BundleSource.ParseMirror(_mirror.BaseUrl),
+        "cpu",
+        ["fp32"],
+        [.. names.Select(n => new PlannedFile(n, new Uri(_mirror.BaseUrl + n), _mirror.Files[n].Length, null, BundleRole.Parse(n)?.Role.Id, BundleRole.Parse(n)?.Variant, []))],
+        []);
 
     private sealed class RecordingProgress : IProgress<DownloadProgress>
     {

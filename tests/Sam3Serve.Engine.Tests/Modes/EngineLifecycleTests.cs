@@ -55,11 +55,13 @@ public sealed class EngineLifecycleTests
         await engine.InitializeAsync(TestContext.Current.CancellationToken);
         var image = SyntheticImage.Create(8, 8, SyntheticImage.White);
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        var error = await Assert.ThrowsAsync<Contracts.Inference.ModeUnavailableException>(async () =>
             await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Concept, TextPrompts = ["red"] }, image, TestContext.Current.CancellationToken));
         var point = await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Interactive, Points = [new PointPrompt(4, 4, 1)] }, image, TestContext.Current.CancellationToken);
 
         Assert.Contains("text-encoder.onnx", error.Message, StringComparison.Ordinal);
+        Assert.Equal(SegmentationMode.Concept, error.Mode);
+        Assert.DoesNotContain(dir.Path, error.Message, StringComparison.Ordinal); // a client reads it
         Assert.Single(point.Objects);
     }
 

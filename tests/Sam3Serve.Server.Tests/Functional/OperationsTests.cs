@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Sam3Serve.Contracts.Inference;
+using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Server.Tests.Infrastructure;
 using Xunit;
 
@@ -106,6 +108,22 @@ public sealed class OperationsTests
         var status = await AsyncLifecycleTests.PollUntilFinishedAsync(client, submit["request_id"]!.GetValue<string>());
         Assert.Equal("FAILED", status["status"]!.GetValue<string>());
         Assert.DoesNotContain("secret", status.ToJsonString());
+    }
+
+    [Fact]
+    public async Task PostV1_ModeTheModelLacks_Answers400WithTheReason_AndV2FailsWithIt()
+    {
+        const string reason = "this server's model cannot do points and boxes (interactive mode): its bundle lacks tracker-vision-encoder.onnx; text prompts still work";
+        await using var service = await ServiceFixture.StartAsync(engine: e => e.Fault = new ModeUnavailableException(SegmentationMode.Interactive, reason));
+        using var client = service.Client();
+
+        var body = await HttpAssert.ErrorAsync(await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), points_input = "[[10, 10]]" }), HttpStatusCode.BadRequest);
+        Assert.Equal(reason, body["error"]!.GetValue<string>());
+
+        var submit = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), points_input = "[[10, 10]]" }));
+        var status = await AsyncLifecycleTests.PollUntilFinishedAsync(client, submit["request_id"]!.GetValue<string>());
+        Assert.Equal("FAILED", status["status"]!.GetValue<string>());
+        Assert.Equal(reason, status["error"]!.GetValue<string>());
     }
 
     [Fact]

@@ -11,8 +11,6 @@ public enum DownloadStage
     Completed,
     /// <summary>An installed copy with the recorded hash was kept.</summary>
     UpToDate,
-    /// <summary>An optional file the server does not have.</summary>
-    NotOnServer,
     /// <summary>A transfer failed and is being resumed.</summary>
     Retrying,
 }
@@ -25,7 +23,7 @@ public enum DownloadStage
 /// <param name="BytesDone">Bytes stored so far, a resumed prefix included.</param>
 /// <param name="TotalBytes">Size announced by the server, when known.</param>
 /// <param name="BytesPerSecond">Transfer rate of this attempt (resumed bytes excluded).</param>
-/// <param name="Message">Detail for <see cref="DownloadStage.Retrying"/> and <see cref="DownloadStage.NotOnServer"/>.</param>
+/// <param name="Message">Detail for <see cref="DownloadStage.Retrying"/> and <see cref="DownloadStage.Completed"/> (e.g. what a file was derived from).</param>
 public sealed record DownloadProgress(
     string File,
     int FileIndex,

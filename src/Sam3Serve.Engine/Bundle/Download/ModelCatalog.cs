@@ -58,27 +58,7 @@ public static class ModelCatalog
     }
 
     /// <summary>The variant a default-set file name belongs to, or null for other files.</summary>
-    internal static string? VariantOf(string fileName)
-    {
-        foreach (var baseName in BundleFiles.DefaultOnnxFiles)
-        {
-            if (fileName == baseName)
-            {
-                return "fp32";
-            }
-            var stem = baseName[..^".onnx".Length] + "-";
-            if (fileName.StartsWith(stem, StringComparison.Ordinal) && fileName.EndsWith(".onnx", StringComparison.Ordinal))
-            {
-                var variant = fileName[stem.Length..^".onnx".Length];
-                // "tracker-vision-encoder.onnx" must not read as variant "encoder" of some shorter stem.
-                if (variant.Length > 0 && BundleFiles.ForVariant(baseName, variant) == fileName && !variant.Contains('-', StringComparison.Ordinal))
-                {
-                    return variant;
-                }
-            }
-        }
-        return null;
-    }
+    internal static string? VariantOf(string fileName) => BundleRole.Parse(fileName)?.Variant;
 
     private static InstalledVariant Describe(string directory, string variant, HashSet<string> present, BundleManifest? manifest)
     {

@@ -1,13 +1,17 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Sam3Serve.Engine.Bundle.Download.Planning;
+using Sam3Serve.Engine.Bundle.Download.Sources;
 using Sam3Serve.Engine.Text;
 
 namespace Sam3Serve.Engine.Bundle.Download;
 
 /// <summary>
-/// Fetches a model bundle over HTTP into a staging folder inside the bundle folder, resuming interrupted
-/// transfers with Range requests, checking announced sizes and pinned sha256 hashes, and moving the files into
-/// place only when every one of them is complete and verified. <c>manifest.json</c> is written last.
+/// Pulls a model bundle: reads the source's listing and plans the files per role (<see cref="PlanAsync"/>), then
+/// fetches them into a staging folder inside the bundle folder (<see cref="InstallAsync"/>), resuming interrupted
+/// transfers with Range requests, checking each file's size and, where the source gives one, its sha256, and moving
+/// the files into place only when every one of them is complete and verified. <c>manifest.json</c> is written last
+/// and records each file's role and variant.
 /// </summary>
 public sealed class ModelDownloader : IDisposable
 {
@@ -15,6 +19,7 @@ public sealed class ModelDownloader : IDisposable
     public const string StagingFolder = ".download";
 
     private const string PartialSuffix = ".partial";
+    private const string ExpectSuffix = ".expect";
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly HttpClient _http;
@@ -28,11 +33,31 @@ public sealed class ModelDownloader : IDisposable
         _http = http ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>Downloads, verifies and installs the files that <paramref name="options"/> names.</summary>
-    /// <exception cref="ModelDownloadException">A required file is missing on the server, fails its size or
-    /// hash check, or cannot be fetched after <see cref="PullOptions.MaxAttempts"/>; nothing is installed then.</exception>
+    /// <summary>
+    /// Reads the source's listing and chooses the files (<see cref="BundlePlanner"/>); downloads nothing.
+    /// </summary>
+    /// <exception cref="ModelSourceException">The source is unreachable, rate-limited, missing, unreadable, or lacks a concept set.</exception>
+    public async Task<DownloadPlan> PlanAsync(PullOptions options, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var listing = await SourceReader.ReadAsync(_http, options.Source, options.GitHubToken, options.ListingTimeout, ct).ConfigureAwait(false);
+        return BundlePlanner.Plan(listing, options.ExecutionProvider, options.Order);
+    }
+
+    /// <summary>Plans and installs: <see cref="PlanAsync"/> then <see cref="InstallAsync"/>.</summary>
     public async Task<PullResult> PullAsync(PullOptions options, IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
+        var plan = await PlanAsync(options, ct).ConfigureAwait(false);
+        return await InstallAsync(plan, options, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Downloads, verifies (size, and sha256 where known) and installs the files of <paramref name="plan"/>.</summary>
+    /// <exception cref="ModelDownloadException">A file cannot be fetched after <see cref="PullOptions.MaxAttempts"/>, or fails
+    /// its size or hash check; nothing is installed then.</exception>
+    /// <exception cref="ModelSourceException">The disk lacks the space the plan needs (checked before the first byte).</exception>
+    public async Task<PullResult> InstallAsync(DownloadPlan plan, PullOptions options, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(options);
         var directory = Path.GetFullPath(options.Directory);
         var staging = Path.Combine(directory, StagingFolder);
@@ -40,97 +65,62 @@ public sealed class ModelDownloader : IDisposable
         PullResult result;
         using (AcquirePullLock(staging, options.Directory))
         {
-            result = await PullLockedAsync(options, directory, staging, progress, ct).ConfigureAwait(false);
+            result = await InstallLockedAsync(plan, options, directory, staging, progress, ct).ConfigureAwait(false);
         }
         TryDeleteEmpty(staging);
         return result;
     }
 
-    private async Task<PullResult> PullLockedAsync(PullOptions options, string directory, string staging, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    private async Task<PullResult> InstallLockedAsync(DownloadPlan plan, PullOptions options, string directory, string staging, IProgress<DownloadProgress>? progress, CancellationToken ct)
     {
-
-        var files = options.ResolveFiles();
-        var optional = options.ResolveOptionalFiles();
-        var pins = options.ExpectedSha256 ?? await TryFetchRemotePinsAsync(options, ct).ConfigureAwait(false);
         var installed = BundleManifest.TryRead(directory);
+        var files = plan.Files;
+        var current = new Dictionary<string, BundleManifestFile>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            if (await TryKeepInstalledAsync(directory, installed, file.Name, file.Sha256, file.Size, ct).ConfigureAwait(false) is { } kept)
+            {
+                current[file.Name] = kept;
+            }
+        }
+        CheckSpace(directory, staging, files.Where(f => !current.ContainsKey(f.Name)).ToList());
 
         var entries = new List<BundleManifestFile>();
         var downloaded = new List<string>();
-        var notOnServer = new Dictionary<string, string>(StringComparer.Ordinal);
-        var vocabularyDerived = false;
+        string? tokenizerJson = null;
         for (var i = 0; i < files.Count; i++)
         {
-            var name = files[i];
-            var context = new FileContext(name, i + 1, files.Count, options.UrlFor(name), progress);
-            pins.TryGetValue(name, out var pin);
-
-            var current = await TryKeepInstalledAsync(directory, installed, name, pin, ct).ConfigureAwait(false);
-            if (current is not null)
+            var file = files[i];
+            var context = new FileContext(file.Name, i + 1, files.Count, file.Url, progress);
+            BundleManifestFile entry;
+            if (current.TryGetValue(file.Name, out var kept))
             {
-                context.Report(DownloadStage.UpToDate, current.Size, current.Size, 0);
-                entries.Add(current);
-                continue;
+                context.Report(DownloadStage.UpToDate, kept.Size, kept.Size, 0);
+                entry = kept;
+                if (file.DerivesVocabulary)
+                {
+                    tokenizerJson = Path.Combine(directory, file.Name);
+                }
             }
-
-            var staged = Path.Combine(staging, name);
-            if (!File.Exists(staged))
+            else
             {
-                string? missing = null;
-                try
+                var staged = Path.Combine(staging, file.Name);
+                entry = await FetchVerifiedAsync(file, context, staged, options, ct).ConfigureAwait(false);
+                downloaded.Add(file.Name);
+                if (file.DerivesVocabulary)
                 {
-                    await TransferWithRetriesAsync(context, staged + PartialSuffix, options, ct).ConfigureAwait(false);
-                    File.Move(staged + PartialSuffix, staged, overwrite: true);
+                    tokenizerJson = staged;
                 }
-                catch (ModelDownloadException ex) when (ex.StatusCode == HttpStatusCode.NotFound && optional.Contains(name))
-                {
-                    missing = $"{context.Url} answered 404 Not Found.";
-                }
-                if (missing is not null)
-                {
-                    var local = Path.Combine(directory, name);
-                    if (File.Exists(local))
-                    {
-                        // Placed by hand: keep it and record it.
-                        entries.Add(new BundleManifestFile(name, new FileInfo(local).Length, await FileHashing.Sha256Async(local, ct).ConfigureAwait(false)));
-                        continue;
-                    }
-                    if (name == BundleFiles.Vocabulary && options.DeriveVocabularyFromTokenizerJson)
-                    {
-                        var problem = await TryDeriveVocabularyAsync(options, staging, staged, context, ct).ConfigureAwait(false);
-                        if (problem is null)
-                        {
-                            vocabularyDerived = true;
-                        }
-                        else
-                        {
-                            missing += " " + problem;
-                        }
-                    }
-                    if (!File.Exists(staged))
-                    {
-                        notOnServer[name] = $"{missing} {MissingOptionalHint(name, directory)}";
-                        context.Report(DownloadStage.NotOnServer, 0, null, 0, notOnServer[name]);
-                        continue;
-                    }
-                }
-                downloaded.Add(name);
             }
-
-            var size = new FileInfo(staged).Length;
-            context.Report(DownloadStage.Verifying, size, size, 0);
-            var sha = await FileHashing.Sha256Async(staged, ct).ConfigureAwait(false);
-            if (pin is not null && !FileHashing.Matches(pin, sha))
-            {
-                File.Delete(staged);
-                throw new ModelDownloadException(name, context.Url,
-                    $"{name}: sha256 {sha} does not match the expected {pin.Trim().ToLowerInvariant()}; the download was discarded and nothing was installed");
-            }
-            entries.Add(new BundleManifestFile(name, size, sha));
-            context.Report(DownloadStage.Completed, size, size, 0);
+            entries.Add(entry with { Role = file.Role, Variant = file.Variant });
         }
 
-        Install(directory, staging, options.Variant, entries, installed);
-        return new PullResult(directory, options.Variant, entries, downloaded, notOnServer, vocabularyDerived);
+        if (tokenizerJson is not null)
+        {
+            entries.Add(await DeriveVocabularyAsync(tokenizerJson, staging, files.Count, progress, ct).ConfigureAwait(false));
+        }
+        Install(directory, staging, plan.PreferredVariant, entries, installed);
+        return new PullResult(directory, plan, entries, downloaded);
     }
 
     /// <inheritdoc />
@@ -140,6 +130,104 @@ public sealed class ModelDownloader : IDisposable
         {
             _http.Dispose();
         }
+    }
+
+    // A file staged by an earlier, unfinished pull is reused when it still verifies; otherwise it is fetched again.
+    private async Task<BundleManifestFile> FetchVerifiedAsync(PlannedFile file, FileContext context, string staged, PullOptions options, CancellationToken ct)
+    {
+        if (File.Exists(staged))
+        {
+            var (size, sha, problem) = await VerifyAsync(file, staged, context, ct).ConfigureAwait(false);
+            if (problem is null)
+            {
+                context.Report(DownloadStage.Completed, size, size, 0);
+                return new BundleManifestFile(file.Name, size, sha);
+            }
+            File.Delete(staged);
+        }
+
+        var partial = staged + PartialSuffix;
+        ForgetPartialOfOtherFile(partial, file);
+        await TransferWithRetriesAsync(context, partial, file.Size, options, ct).ConfigureAwait(false);
+        File.Move(partial, staged, overwrite: true);
+        File.Delete(partial + ExpectSuffix);
+        var (length, hash, mismatch) = await VerifyAsync(file, staged, context, ct).ConfigureAwait(false);
+        if (mismatch is not null)
+        {
+            File.Delete(staged);
+            throw new ModelDownloadException(file.Name, file.Url, $"{mismatch}; the download was discarded and nothing was installed");
+        }
+        context.Report(DownloadStage.Completed, length, length, 0);
+        return new BundleManifestFile(file.Name, length, hash);
+    }
+
+    private static async Task<(long Size, string Sha256, string? Problem)> VerifyAsync(PlannedFile file, string path, FileContext context, CancellationToken ct)
+    {
+        var size = new FileInfo(path).Length;
+        if (file.Size is { } expected && size != expected)
+        {
+            return (size, "", $"{file.Name}: {size} bytes arrived, the source lists {expected}");
+        }
+        context.Report(DownloadStage.Verifying, size, size, 0);
+        var sha = await FileHashing.Sha256Async(path, ct).ConfigureAwait(false);
+        if (file.Sha256 is not null && !FileHashing.Matches(file.Sha256, sha))
+        {
+            return (size, sha, $"{file.Name}: sha256 {sha} does not match the digest the source lists, {file.Sha256}");
+        }
+        return (size, sha, null);
+    }
+
+    // A partial transfer is resumed only for the same file: the source's size and digest are written beside it.
+    private static void ForgetPartialOfOtherFile(string partial, PlannedFile file)
+    {
+        var expectPath = partial + ExpectSuffix;
+        var expect = $"{file.Size} {file.Sha256} {file.Url}";
+        if (File.Exists(partial) && (!File.Exists(expectPath) || File.ReadAllText(expectPath) != expect))
+        {
+            File.Delete(partial);
+        }
+        File.WriteAllText(expectPath, expect);
+    }
+
+    private static void CheckSpace(string directory, string staging, List<PlannedFile> toFetch)
+    {
+        var needed = toFetch.Sum(f => Math.Max(0, (f.Size ?? 0) - BytesOf(Path.Combine(staging, f.Name + PartialSuffix)) - BytesOf(Path.Combine(staging, f.Name))));
+        long free;
+        try
+        {
+            free = new DriveInfo(directory).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        {
+            return; // unknown: the transfer itself will report a full disk
+        }
+        if (needed > free)
+        {
+            throw new ModelSourceException(ModelSourceProblem.NotEnoughSpace,
+                $"the planned files need {TerminalDownloadProgress.Bytes(needed)} more in {directory}, which has {TerminalDownloadProgress.Bytes(free)} free");
+        }
+    }
+
+    // The usls release ships a Hugging Face tokenizer.json instead of the CLIP merges file; the merges file is
+    // recovered from it (and checked against its vocabulary, TokenizerJsonMerges) into the staging folder.
+    private static Task<BundleManifestFile> DeriveVocabularyAsync(string tokenizerJson, string staging, int count, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    {
+        var target = Path.Combine(staging, BundleFiles.Vocabulary);
+        try
+        {
+            var merges = TokenizerJsonMerges.WriteMergesFile(tokenizerJson, target);
+            var size = new FileInfo(target).Length;
+            progress?.Report(new DownloadProgress(BundleFiles.Vocabulary, count, count, DownloadStage.Completed, size, size, 0, $"derived from {Path.GetFileName(tokenizerJson)} ({merges} merges)"));
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ModelDownloadException(Path.GetFileName(tokenizerJson), null,
+                $"{Path.GetFileName(tokenizerJson)} cannot stand in for {BundleFiles.Vocabulary}: {e.Message}; nothing was installed", inner: e);
+        }
+        return HashEntryAsync(target, ct);
+
+        static async Task<BundleManifestFile> HashEntryAsync(string path, CancellationToken ct) =>
+            new(Path.GetFileName(path), new FileInfo(path).Length, await FileHashing.Sha256Async(path, ct).ConfigureAwait(false)) { Role = BundleRole.VocabularyId };
     }
 
     // Old manifest goes first and the new one last: a crash in between leaves no manifest, which
@@ -159,19 +247,20 @@ public sealed class ModelDownloader : IDisposable
                 File.Move(staged, Path.Combine(directory, entry.Name), overwrite: true);
             }
         }
-        // Entries of other variants or files outside this pull stay recorded while their files exist; a test
-        // fixture's entries do not describe real models and are dropped.
+        // Entries of other variants or files outside this pull stay recorded while their files exist, without a role
+        // (the roles belong to this pull's files); a test fixture's entries do not describe real models and are dropped.
         var kept = previous is { Fixture: true } ? [] : previous?.Files
             .Where(f => entries.All(e => e.Name != f.Name) && File.Exists(Path.Combine(directory, f.Name)))
+            .Select(f => f with { Role = null })
             ?? [];
-        ManifestJson.Write(new BundleManifest { Variant = variant, Files = [.. kept, .. entries] }, directory);
+        ManifestJson.Write(new BundleManifest { Variant = variant, Files = [.. entries, .. kept] }, directory);
     }
 
-    private static async Task<BundleManifestFile?> TryKeepInstalledAsync(string directory, BundleManifest? installed, string name, string? pin, CancellationToken ct)
+    private static async Task<BundleManifestFile?> TryKeepInstalledAsync(string directory, BundleManifest? installed, string name, string? pin, long? size, CancellationToken ct)
     {
         var recorded = installed?.Find(name);
         var path = Path.Combine(directory, name);
-        if (recorded is null || !File.Exists(path) || new FileInfo(path).Length != recorded.Size)
+        if (recorded is null || !File.Exists(path) || new FileInfo(path).Length != recorded.Size || (size is { } s && s != recorded.Size))
         {
             return null;
         }
@@ -180,39 +269,16 @@ public sealed class ModelDownloader : IDisposable
             return null;
         }
         var sha = await FileHashing.Sha256Async(path, ct).ConfigureAwait(false);
-        return FileHashing.Matches(recorded.Sha256, sha) ? recorded with { Sha256 = sha } : null;
+        return FileHashing.Matches(recorded.Sha256, sha) ? new BundleManifestFile(name, recorded.Size, sha) : null;
     }
 
-    private async Task<IReadOnlyDictionary<string, string>> TryFetchRemotePinsAsync(PullOptions options, CancellationToken ct)
-    {
-        if (!options.UseRemoteManifest)
-        {
-            return new Dictionary<string, string>();
-        }
-        var url = options.UrlFor(BundleFiles.Manifest);
-        try
-        {
-            using var response = await _http.GetAsync(url, ct).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-            {
-                return new Dictionary<string, string>();
-            }
-            var manifest = ManifestJson.Parse(await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false));
-            return manifest.Files.ToDictionary(f => f.Name, f => f.Sha256, StringComparer.Ordinal);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or InvalidDataException)
-        {
-            throw new ModelDownloadException(BundleFiles.Manifest, url, $"the server's {BundleFiles.Manifest} could not be read: {ex.Message}", inner: ex);
-        }
-    }
-
-    private async Task TransferWithRetriesAsync(FileContext context, string partialPath, PullOptions options, CancellationToken ct)
+    private async Task TransferWithRetriesAsync(FileContext context, string partialPath, long? expectedSize, PullOptions options, CancellationToken ct)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await TransferOnceAsync(context, partialPath, options, ct).ConfigureAwait(false);
+                await TransferOnceAsync(context, partialPath, expectedSize, options, ct).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (IsTransient(ex, ct))
@@ -230,7 +296,7 @@ public sealed class ModelDownloader : IDisposable
         }
     }
 
-    private async Task TransferOnceAsync(FileContext context, string partialPath, PullOptions options, CancellationToken ct)
+    private async Task TransferOnceAsync(FileContext context, string partialPath, long? expectedSize, PullOptions options, CancellationToken ct)
     {
         var existing = BytesOf(partialPath);
         using var request = new HttpRequestMessage(HttpMethod.Get, context.Url);
@@ -282,6 +348,13 @@ public sealed class ModelDownloader : IDisposable
             offset = 0;
             total = response.Content.Headers.ContentLength;
         }
+        if (expectedSize is { } listed && total is { } announced && announced != listed)
+        {
+            File.Delete(partialPath);
+            throw new ModelDownloadException(context.Name, context.Url,
+                $"{context.Name}: the download host announces {announced} bytes, the source lists {listed}; nothing was installed");
+        }
+        total ??= expectedSize;
 
         await using var body = await response.Content.ReadAsStreamAsync(stall.Token).ConfigureAwait(false);
         await using var file = new FileStream(partialPath, offset == 0 ? FileMode.Create : FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
@@ -329,35 +402,6 @@ public sealed class ModelDownloader : IDisposable
         }
     }
 
-    // The usls release ships a Hugging Face tokenizer.json instead of the CLIP merges file; the merges file is
-    // recovered from it (and checked against its vocabulary). Returns null on success, else why it failed.
-    private async Task<string?> TryDeriveVocabularyAsync(PullOptions options, string staging, string stagedVocabulary, FileContext vocabulary, CancellationToken ct)
-    {
-        const string jsonName = "tokenizer.json";
-        var context = vocabulary with { Name = jsonName, Url = options.UrlFor(jsonName) };
-        var jsonPath = Path.Combine(staging, jsonName);
-        try
-        {
-            await TransferWithRetriesAsync(context, jsonPath + PartialSuffix, options, ct).ConfigureAwait(false);
-            File.Move(jsonPath + PartialSuffix, jsonPath, overwrite: true);
-            var merges = TokenizerJsonMerges.WriteMergesFile(jsonPath, stagedVocabulary);
-            vocabulary.Report(DownloadStage.Completed, new FileInfo(stagedVocabulary).Length, null, 0, $"derived from {jsonName} ({merges} merges)");
-            return null;
-        }
-        catch (ModelDownloadException ex) when (ex.StatusCode == HttpStatusCode.NotFound)
-        {
-            return $"{context.Url} answered 404 Not Found as well.";
-        }
-        catch (InvalidDataException ex)
-        {
-            return $"{jsonName} could not stand in for it: {ex.Message}.";
-        }
-        finally
-        {
-            File.Delete(jsonPath);
-        }
-    }
-
     // Two pulls into one folder would write the same .partial files; the second one stops instead.
     private static FileStream AcquirePullLock(string staging, string directory)
     {
@@ -388,10 +432,6 @@ public sealed class ModelDownloader : IDisposable
     }
 
     private static long BytesOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
-
-    private static string MissingOptionalHint(string name, string directory) => name == BundleFiles.Vocabulary
-        ? $"Text prompts need it: copy {name} from facebookresearch/sam3 (sam3/assets/{name}) into {directory}."
-        : $"Place {name} into {directory} by hand if you need it.";
 
     private static void TryDeleteEmpty(string folder)
     {

@@ -63,9 +63,8 @@ public sealed class TerminalDownloadProgress(TextWriter writer, bool interactive
             DownloadStage.Downloading => string.Create(CultureInfo.InvariantCulture,
                 $"{head}  {Bytes(p.BytesDone)}{(p.TotalBytes is { } t ? $" / {Bytes(t)} {Percent(p.BytesDone, t)}" : "")}  {Bytes((long)p.BytesPerSecond)}/s  ETA {Eta(p.Remaining)}"),
             DownloadStage.Verifying => $"{head}  verifying sha256 of {Bytes(p.BytesDone)}",
-            DownloadStage.Completed => $"{head}  done, {Bytes(p.BytesDone)}",
+            DownloadStage.Completed => $"{head}  done, {Bytes(p.BytesDone)}{(p.Message is null ? "" : $" ({p.Message})")}",
             DownloadStage.UpToDate => $"{head}  already installed, unchanged",
-            DownloadStage.NotOnServer => $"{head}  not on the server: {p.Message}",
             DownloadStage.Retrying => $"{head}  retrying ({p.Message})",
             _ => head,
         };
