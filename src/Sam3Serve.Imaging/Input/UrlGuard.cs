@@ -15,10 +15,8 @@ namespace Sam3Serve.Imaging.Input;
 public sealed class UrlGuard
 {
     // Names that stand for this machine or a cloud metadata service whatever DNS says: refused before any lookup.
-    private static readonly string[] RefusedNames =
-    [
-        "localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "metadata.google.internal", "metadata.goog",
-    ];
+    private static readonly string[] LoopbackNames = ["localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"];
+    private static readonly string[] MetadataNames = ["metadata.google.internal", "metadata.goog"];
 
     private readonly AddressPolicy _policy;
 
@@ -73,9 +71,13 @@ public sealed class UrlGuard
                 : $"a {why} address ({address})";
         }
         var name = host.ToLowerInvariant();
-        if (RefusedNames.Contains(name) || name.EndsWith(".localhost", StringComparison.Ordinal))
+        if (LoopbackNames.Contains(name) || name.EndsWith(".localhost", StringComparison.Ordinal))
         {
-            return "a name for this machine or a cloud metadata service";
+            return "a name for a loopback address";
+        }
+        if (MetadataNames.Contains(name))
+        {
+            return "a name for a cloud metadata (link-local) address";
         }
         return null;
     }
