@@ -7,6 +7,7 @@ using Sam3Serve.Contracts.Output;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Output;
 using Sam3Serve.Server.Processing;
 using Sam3Serve.Server.Webhooks;
@@ -80,7 +81,7 @@ public static class RequestsApi
     /// </summary>
     private static async Task<IResult> CancelAsync(
         string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs, CreditSettlement credits,
-        JobCancellations cancellations, WebhookSignal webhookSignal, ServerOptions options, TimeProvider time)
+        JobCancellations cancellations, WebhookSignal webhookSignal, ServerOptions options, ServerMetrics metrics, TimeProvider time)
     {
         var job = await FindOwnedAsync(id, context, auth, jobs);
         if (job.Status is JobStatus.Completed or JobStatus.Failed)
@@ -88,8 +89,8 @@ public static class RequestsApi
             throw AlreadyEnded(job);
         }
         var elapsed = Math.Max(0, (time.GetUtcNow() - job.CreatedAt).TotalSeconds);
-        var metrics = new JsonObject { [MetricNames.Total] = elapsed, [MetricNames.ErrorCode] = 409 };
-        var outcome = new JobOutcome(null, JobWorker.CancelledError, metrics.ToJsonString(), []);
+        var timings = new JsonObject { [MetricNames.Total] = elapsed, [MetricNames.ErrorCode] = 409 };
+        var outcome = new JobOutcome(null, JobWorker.CancelledError, timings.ToJsonString(), []);
         outcome = outcome with { Webhook = WebhookNotices.For(job, outcome, options) };
         if (!await jobs.CancelAsync(id, outcome, TimeSpan.FromSeconds(options.Retention), CancellationToken.None))
         {
@@ -98,6 +99,7 @@ public static class RequestsApi
             throw now is null ? new ApiException(404, $"unknown or expired request id '{id}'") : AlreadyEnded(now);
         }
         cancellations.Cancel(id);
+        metrics.Jobs.WithLabels("v2", "cancelled").Inc();
         if (outcome.Webhook is not null)
         {
             webhookSignal.Notify();

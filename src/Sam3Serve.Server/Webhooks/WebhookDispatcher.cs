@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Jobs.Webhooks;
+using Sam3Serve.Server.Observability;
 
 namespace Sam3Serve.Server.Webhooks;
 
@@ -25,14 +26,16 @@ public sealed partial class WebhookDispatcher : BackgroundService
     private readonly WebhookSignal _signal;
     private readonly ServerOptions _options;
     private readonly TimeProvider _time;
+    private readonly ServerMetrics _metrics;
     private readonly ILogger<WebhookDispatcher> _logger;
     private readonly HttpClient _client;
     private readonly SemaphoreSlim _slots = new(MaxConcurrent, MaxConcurrent);
 
     /// <summary>Creates the sender; its connections obey <paramref name="fetcher"/>'s guard and allow-list.</summary>
     public WebhookDispatcher(IWebhookOutbox outbox, WebhookSigner signer, WebhookSignal signal, ImageFetcher fetcher,
-        ServerOptions options, TimeProvider time, ILogger<WebhookDispatcher> logger)
+        ServerOptions options, TimeProvider time, ServerMetrics metrics, ILogger<WebhookDispatcher> logger)
     {
+        _metrics = metrics;
         _outbox = outbox;
         _signer = signer;
         _signal = signal;
@@ -144,17 +147,20 @@ public sealed partial class WebhookDispatcher : BackgroundService
             if (failure is null)
             {
                 await _outbox.CompleteWebhookAsync(leased, CancellationToken.None);
+                _metrics.WebhookAttempts.WithLabels("delivered").Inc();
                 LogDelivered(_logger, message.Id, attempt);
             }
             else if (attempt > _options.WebhookRetryDelays.Count)
             {
                 await _outbox.CompleteWebhookAsync(leased, CancellationToken.None);
+                _metrics.WebhookAttempts.WithLabels("given_up").Inc();
                 LogGaveUp(_logger, message.Id, attempt, failure);
             }
             else
             {
                 var delay = TimeSpan.FromSeconds(_options.WebhookRetryDelays[attempt - 1]);
                 await _outbox.RetryWebhookAsync(leased, delay, failure, CancellationToken.None);
+                _metrics.WebhookAttempts.WithLabels("retried").Inc();
                 LogRetrying(_logger, message.Id, attempt, failure, delay.TotalSeconds);
             }
         }

@@ -91,6 +91,9 @@ public sealed class WebhookTests
 
         Assert.Equal(4, receiver.Deliveries.Count);
         Assert.Single(deliveries.Select(d => d.Id).Distinct());
+        var metrics = await client.GetStringAsync("/metrics");
+        Assert.Contains("sam3serve_webhook_attempts_total{result=\"retried\"} 3", metrics);
+        Assert.Contains("sam3serve_webhook_attempts_total{result=\"delivered\"} 1", metrics);
         Assert.Single(deliveries.Select(d => d.Body).Distinct());
         Assert.All(deliveries, d => Assert.True(WebhookReceiver.SignatureValid(d, Secret)));
     }
