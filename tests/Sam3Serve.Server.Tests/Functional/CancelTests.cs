@@ -31,7 +31,7 @@ public sealed class CancelTests
     public async Task Cancel_Queued_EndsAtOnce_IsNotCharged_AndGetsItsWebhook()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
-        await using var service = await ServiceFixture.StartAsync(o => o.AllowImageHost = ["127.0.0.1"], e => e.Delay = TimeSpan.FromSeconds(2));
+        await using var service = await ServiceFixture.StartAsync(o => o.AllowImageHost = ["127.0.0.1"], e => e.Delay = TimeSpan.FromSeconds(3));
         var key = await service.CreateKeyAsync("payer", credits: 5, rpm: null);
         using var client = service.Client(key);
         var running = await SubmitAsync(client, new { image = TestImages.Base64Png(), text_prompt = "red" });
