@@ -54,11 +54,11 @@ public abstract partial class JobStoreContractTests
     {
         await FinishWithWebhookAsync("retried");
         var first = await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None);
-        Assert.True(await Outbox.RetryWebhookAsync(first!, TimeSpan.FromMilliseconds(400), "answered 500", CancellationToken.None));
+        Assert.True(await Outbox.RetryWebhookAsync(first!, TimeSpan.FromMilliseconds(1500), "answered 500", CancellationToken.None));
         Assert.False(await Outbox.RetryWebhookAsync(first!, TimeSpan.Zero, "again", CancellationToken.None));
 
         Assert.Null(await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None));
-        await Task.Delay(700);
+        await Task.Delay(2000);
         var second = await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None);
         Assert.Equal(first!.Message.Id, second!.Message.Id);
         Assert.Equal(1, second.Message.Attempts);
@@ -71,10 +71,10 @@ public abstract partial class JobStoreContractTests
     public async Task LeaseNextWebhook_SenderDiesMidDelivery_AnotherTakesItAfterTheLease()
     {
         await FinishWithWebhookAsync("orphaned");
-        var dead = await Outbox.LeaseNextWebhookAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None);
+        var dead = await Outbox.LeaseNextWebhookAsync(TimeSpan.FromMilliseconds(1000), CancellationToken.None);
         Assert.Null(await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None));
 
-        await Task.Delay(1200);
+        await Task.Delay(2000);
         var taken = await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None);
 
         Assert.Equal(dead!.Message.Id, taken!.Message.Id);
