@@ -45,11 +45,13 @@ public static class ServeCommand
         var release = new Option<string>("--release") { Description = "The GitHub release a missing model is downloaded from, owner/repo@tag (default jamjamjon/assets@sam3)" };
         var apiBase = new Option<string>("--api-base") { Description = "The GitHub API root for --release (default https://api.github.com)" };
         var logFormat = new Option<string>("--log-format") { Description = "simple or json (default simple)" };
+        var webhookSecret = new Option<string>("--webhook-secret") { Description = "whsec_<base64> key of the webhook signatures (default: generated on first start, saved to <data-dir>/webhook-secret.txt)" };
 
         var command = new Command("serve", "Run the HTTP service")
         {
             config, urls, dataDir, modelDir, publicBaseUrl, workers, maxQueue, retention, price, allowHost, fetchTimeout,
             syncTimeout, role, store, redis, maxBody, maxPixels, lease, sweep, variant, provider, threads, offline, modelBaseUrl, release, apiBase, logFormat,
+            webhookSecret,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -81,6 +83,7 @@ public static class ServeCommand
                     MaxImagePixels = s.Get(maxPixels, defaults.MaxImagePixels),
                     SweepInterval = s.Get(sweep, defaults.SweepInterval),
                     LeaseSeconds = s.Get(lease, defaults.LeaseSeconds),
+                    WebhookSecret = s.Get(webhookSecret, defaults.WebhookSecret!),
                 };
                 var executionProvider = s.Get(provider, engineDefaults.ExecutionProvider);
                 engineOptions = new EngineOptions

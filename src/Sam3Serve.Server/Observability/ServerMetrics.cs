@@ -34,6 +34,9 @@ public sealed class ServerMetrics
         Jobs = _factory.CreateCounter(
             "sam3serve_jobs_total", "Finished segmentation requests, by API version and outcome.",
             new CounterConfiguration { LabelNames = ["api", "outcome"] });
+        WebhookAttempts = _factory.CreateCounter(
+            "sam3serve_webhook_attempts_total", "Webhook delivery attempts, by result (delivered, retried, given_up).",
+            new CounterConfiguration { LabelNames = ["result"] });
     }
 
     /// <summary>Requests by endpoint and status code.</summary>
@@ -50,6 +53,9 @@ public sealed class ServerMetrics
 
     /// <summary>Finished segmentation requests by outcome.</summary>
     public Counter Jobs { get; }
+
+    /// <summary>Webhook delivery attempts by result.</summary>
+    public Counter WebhookAttempts { get; }
 
     /// <summary>Records every stage of a metrics dictionary (seconds).</summary>
     public void ObserveStages(IReadOnlyDictionary<string, double> stageSeconds)

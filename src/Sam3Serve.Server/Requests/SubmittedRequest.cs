@@ -6,4 +6,8 @@ namespace Sam3Serve.Server.Requests;
 /// <param name="Request">The validated request with its mode decided.</param>
 /// <param name="ImageText">The <c>image</c> field (URL, base64 or data URI), when given as text.</param>
 /// <param name="ImageUpload">The uploaded file's bytes, when sent as a multipart part named <c>image</c>.</param>
-public sealed record SubmittedRequest(SegmentationRequest Request, string? ImageText, byte[]? ImageUpload);
+public sealed record SubmittedRequest(SegmentationRequest Request, string? ImageText, byte[]? ImageUpload)
+{
+    /// <summary>The <c>webhook</c> field (contract §8, /v2 only): an absolute http(s) URL, or null.</summary>
+    public Uri? Webhook { get; init; }
+}
