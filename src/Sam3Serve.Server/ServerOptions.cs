@@ -26,8 +26,11 @@ public sealed class ServerOptions
     public List<string> AllowImageHost { get; set; } = [];
     /// <summary>Seconds for fetching an image URL.</summary>
     public double ImageFetchTimeout { get; set; } = 15;
-    /// <summary>Seconds before a /v1 request answers 504.</summary>
-    public double SyncTimeout { get; set; } = 60;
+    /// <summary>
+    /// Seconds before a /v1 request answers 504. Sized for a CPU: one new image is ~45 s of vision encoder plus the
+    /// decoders, and a request may wait for one or two others ahead of it on the model.
+    /// </summary>
+    public double SyncTimeout { get; set; } = 300;
     /// <summary>all, api or worker.</summary>
     public string Role { get; set; } = "all";
     /// <summary>sqlite or redis.</summary>

@@ -74,7 +74,9 @@ public static class SegmentationApi
             // settled once, a worker finishing the queued request later cannot charge it either.
             await credits.RefundAsync(caller.Id, RequestIds.Of(context));
             metrics.Jobs.WithLabels("v1", "timeout").Inc();
-            throw new ApiException(504, $"the request did not finish within the {options.SyncTimeout.ToString(CultureInfo.InvariantCulture)} s deadline");
+            throw new ApiException(504, $"the request did not finish within the {options.SyncTimeout.ToString(CultureInfo.InvariantCulture)} s deadline of /v1 (--sync-timeout); " +
+                "on a CPU a new image costs about a minute of model time, and requests wait their turn for the model. " +
+                "POST /v2/sam3-image has no deadline: it answers at once with a status_url to poll (its status shows the current stage)");
         }
         catch
         {

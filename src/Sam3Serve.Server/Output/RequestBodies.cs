@@ -25,7 +25,7 @@ public static class RequestBodies
         switch (job.Status)
         {
             case JobStatus.Queued or JobStatus.Processing:
-                return new JsonObject
+                var pending = new JsonObject
                 {
                     ["status"] = job.Status == JobStatus.Queued ? "QUEUED" : "PROCESSING",
                     ["request_id"] = job.Id,
@@ -33,6 +33,13 @@ public static class RequestBodies
                     ["response_url"] = urls.ResponseUrl,
                     ["metrics"] = new JsonObject(),
                 };
+                if (job.Status == JobStatus.Processing && job.Stage is { } stage)
+                {
+                    // Where the worker is: "fetching image", "decoding image", "image encoder", "text encoder",
+                    // "decoder", "postprocessing", "rendering" (an image pass is a minute on a CPU).
+                    pending["stage"] = stage;
+                }
+                return pending;
             case JobStatus.Failed:
                 return new JsonObject
                 {

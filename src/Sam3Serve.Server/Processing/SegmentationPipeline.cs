@@ -38,7 +38,7 @@ public static class MetricNames
 public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetcher fetcher, ImageInputOptions imageOptions, ServerMetrics metrics)
 {
     /// <summary>Runs <paramref name="request"/> on the image; throws <see cref="ApiException"/> for bad input.</summary>
-    public async Task<PipelineResult> RunAsync(SegmentationRequest request, ImageReference image, CancellationToken cancellationToken)
+    public async Task<PipelineResult> RunAsync(SegmentationRequest request, ImageReference image, CancellationToken cancellationToken, IProgress<string>? progress = null)
     {
         var stages = new Dictionary<string, double>();
         var clock = Stopwatch.StartNew();
@@ -48,6 +48,7 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
             byte[] bytes;
             if (image is ImageReference.Url url)
             {
+                progress?.Report("fetching image");
                 bytes = await fetcher.FetchAsync(url.Value, cancellationToken);
                 stages["fetch_time"] = Lap(clock);
             }
@@ -55,6 +56,7 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
             {
                 bytes = ((ImageReference.Inline)image).Bytes;
             }
+            progress?.Report("decoding image");
             decoded = ImageDecoder.Decode(bytes, imageOptions.MaxPixels);
             stages["decode_time"] = Lap(clock);
         }
@@ -67,7 +69,7 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
         SegmentationResult result;
         try
         {
-            result = await engine.SegmentAsync(request, decoded, cancellationToken);
+            result = await engine.SegmentAsync(request, decoded, progress, cancellationToken);
         }
         catch (ModeUnavailableException e)
         {
@@ -79,6 +81,7 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
             stages[stage + "_time"] = seconds;
         }
         clock.Restart();
+        progress?.Report("rendering");
         var rendered = OutputRenderer.Render(result, decoded, request);
         stages["encode_time"] = Lap(clock);
         metrics.ObserveStages(stages);

@@ -112,17 +112,19 @@ public sealed partial class JobWorker(
         using var cancellation = cancellations.Register(job.Id);
         using var renewal = new CancellationTokenSource();
         var renewTask = RenewWhileRunningAsync(leased, cancellation, renewal.Token);
+        var stages = new JobStageReporter(jobs, leased);
         JobOutcome outcome;
         try
         {
             outcome = job.Attempts > options.MaxAttempts
                 ? Failure($"the request was abandoned {job.Attempts - 1} times by workers that stopped while processing it; giving up", 500, queueSeconds, 0)
-                : await ProcessAsync(job, queueSeconds, cancellation.Token);
+                : await ProcessAsync(job, queueSeconds, stages, cancellation.Token);
         }
         finally
         {
             await renewal.CancelAsync();
             await renewTask;
+            await stages.FlushAsync();
         }
         // The webhook message is stored by the same step that ends the job, so neither exists without the other.
         outcome = outcome with { Webhook = WebhookNotices.For(job, outcome, options) };
@@ -149,7 +151,7 @@ public sealed partial class JobWorker(
         LogFinished(logger, job.Id, outcome.Succeeded ? "COMPLETED" : "FAILED", outcome.Error ?? "");
     }
 
-    private async Task<JobOutcome> ProcessAsync(JobRecord job, double queueSeconds, CancellationToken cancelled)
+    private async Task<JobOutcome> ProcessAsync(JobRecord job, double queueSeconds, IProgress<string> stages, CancellationToken cancelled)
     {
         var clock = Stopwatch.StartNew();
         // Read outside the failure handling below: a store that is briefly unreachable is not the request's
@@ -161,7 +163,7 @@ public sealed partial class JobWorker(
             ImageReference image = job.ImageUrl is { } url
                 ? new ImageReference.Url(new Uri(url))
                 : new ImageReference.Inline(inline ?? throw new ApiException(500, "the stored input image is missing"));
-            var result = await pipeline.RunAsync(request, image, cancelled);
+            var result = await pipeline.RunAsync(request, image, cancelled, stages);
             var metricsJson = result.Metrics;
             metricsJson[MetricNames.Queue] = queueSeconds;
             metricsJson[MetricNames.Total] = queueSeconds + clock.Elapsed.TotalSeconds;
