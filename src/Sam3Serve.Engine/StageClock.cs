@@ -7,6 +7,8 @@ internal sealed class StageClock
 {
     public const string Preprocess = "preprocess";
     public const string Encoder = "encoder";
+    /// <summary>A neck on the shared trunk's cached output (the trunk itself counts as <see cref="Encoder"/>).</summary>
+    public const string Neck = "neck";
     public const string Text = "text";
     public const string Decoder = "decoder";
     public const string Postprocess = "postprocess";
@@ -15,6 +17,7 @@ internal sealed class StageClock
     {
         [Preprocess] = 0,
         [Encoder] = 0,
+        [Neck] = 0,
         [Text] = 0,
         [Decoder] = 0,
         [Postprocess] = 0,
@@ -31,7 +34,7 @@ internal sealed class StageClock
     public static string PublicName(string stage) => stage switch
     {
         Preprocess => "preprocessing",
-        Encoder => "image encoder",
+        Encoder or Neck => "image encoder",
         Text => "text encoder",
         Decoder => "decoder",
         Postprocess => "postprocessing",
@@ -39,7 +42,7 @@ internal sealed class StageClock
     };
 
     /// <summary>Seconds spent in the models (encoders, text encoder, decoders).</summary>
-    public double ModelSeconds => _seconds[Encoder] + _seconds[Text] + _seconds[Decoder];
+    public double ModelSeconds => _seconds[Encoder] + _seconds[Neck] + _seconds[Text] + _seconds[Decoder];
 
     public T Measure<T>(string stage, Func<T> work)
     {

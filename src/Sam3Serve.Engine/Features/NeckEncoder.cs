@@ -67,7 +67,7 @@ internal sealed class NeckEncoder : IImageFeatureSource
             try
             {
                 var inputs = _inputs.ToDictionary(i => i.NeckInputName, i => ModelInput.FromValue(trunk[i.TrunkOutput]), StringComparer.Ordinal);
-                using var outputs = clock.Measure(StageClock.Encoder, () => _neck.Run(inputs, _outputs, keepOnDevice: true, cancellationToken: cancellationToken));
+                using var outputs = clock.Measure(StageClock.Neck, () => _neck.Run(inputs, _outputs, keepOnDevice: true, cancellationToken: cancellationToken));
                 _onRun();
                 var features = new FeatureSet(outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal));
                 _cache.Add(key, features);
