@@ -22,7 +22,9 @@ public sealed class EngineModeTests(ScaleEngine scale)
         var engine = scale.Engine!;
         Assert.True(engine.SharesTrunk, "the depth2 encoders share their ViT trunk (make-bundle writes it byte-identical)");
         var stats = engine.TrunkSharing!;
-        Assert.True(stats.SharedBytes > 0.9 * stats.TrackerBytes, $"shared {stats.SharedBytes} of {stats.TrackerBytes} bytes");
+        // depth2 keeps 2 of 32 trunk layers, so the neck is a larger part here (81% shared) than in the full set (98.6%).
+        Assert.True(stats.SharedBytes > 0.75 * stats.TrackerBytes, $"shared {stats.SharedBytes} of {stats.TrackerBytes} bytes");
+        Assert.True(stats.TrackerNeckBytes < 0.25 * stats.TrackerBytes, $"the tracker neck loads {stats.TrackerNeckBytes} of {stats.TrackerBytes} bytes");
         Assert.True(stats.TrackerNeckNodes < stats.TrackerNodes / 2, $"the tracker neck keeps {stats.TrackerNeckNodes} of {stats.TrackerNodes} nodes");
     }
 

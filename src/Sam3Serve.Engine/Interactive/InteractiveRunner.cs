@@ -99,7 +99,10 @@ internal sealed class InteractiveRunner
         var best = output.Best(o);
         plan ??= new ResizePlan(output.MaskWidth, output.MaskHeight, image.Width, image.Height);
         var mask = new LogitMask(output.Logits(o, best), plan);
-        var result = new DetectedObject { Score = output.IouScores[(o * output.Candidates) + best], Box = mask.ComputeBox(), Mask = mask };
+        // A predicted IoU that is not a number (seen with random weights and a background point: the decoder's
+        // attention overflows) says nothing about the mask; it is reported as 0 rather than breaking the answer.
+        var iou = output.IouScores[(o * output.Candidates) + best];
+        var result = new DetectedObject { Score = float.IsFinite(iou) ? Math.Clamp(iou, 0f, 1f) : 0f, Box = mask.ComputeBox(), Mask = mask };
         clock.Add(StageClock.Postprocess, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);
         return result;
     }
