@@ -40,6 +40,7 @@ public static class ServeCommand
         var variant = new Option<string>("--variant") { Description = "Model precision variant (fp32, fp16, q8, ...; default: per execution provider)" };
         var provider = new Option<string>("--execution-provider") { Description = "cpu, cuda or tensorrt (default cpu)" };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads (default: all cores)" };
+        var concurrentRuns = new Option<int>("--concurrent-runs") { Description = "Model runs at once in this process, all workers together (default 1: one SAM 3 image pass already fills a CPU and needs ~3.4 GB of activations)" };
         var offline = new Option<bool>("--offline") { Description = "Never download the model; fail if it is missing" };
         var modelBaseUrl = new Option<string>("--model-base-url") { Description = "Download a missing model from this mirror (a folder URL serving the files and their manifest.json) instead of a release" };
         var release = new Option<string>("--release") { Description = "The GitHub release a missing model is downloaded from, owner/repo@tag (default jamjamjon/assets@sam3)" };
@@ -50,7 +51,7 @@ public static class ServeCommand
         var command = new Command("serve", "Run the HTTP service")
         {
             config, urls, dataDir, modelDir, publicBaseUrl, workers, maxQueue, retention, price, allowHost, fetchTimeout,
-            syncTimeout, role, store, redis, maxBody, maxPixels, lease, sweep, variant, provider, threads, offline, modelBaseUrl, release, apiBase, logFormat,
+            syncTimeout, role, store, redis, maxBody, maxPixels, lease, sweep, variant, provider, threads, concurrentRuns, offline, modelBaseUrl, release, apiBase, logFormat,
             webhookSecret,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -92,6 +93,7 @@ public static class ServeCommand
                     Variant = s.Get(variant, (string?)null!),
                     ExecutionProvider = executionProvider,
                     IntraOpThreads = s.Get(threads, engineDefaults.IntraOpThreads),
+                    ConcurrentRuns = s.Get(concurrentRuns, engineDefaults.ConcurrentRuns),
                 };
                 format = s.Get(logFormat, "simple");
                 isOffline = s.Get(offline, false);
