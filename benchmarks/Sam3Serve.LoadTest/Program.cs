@@ -66,6 +66,7 @@ for (var i = 0; i < 20; i++)
 }
 var overheads = new List<double>();
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+var (gen2Before, pauseBefore) = (GC.CollectionCount(2), GC.GetTotalPauseDuration());
 var wall = Stopwatch.StartNew();
 var next = 0;
 await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
@@ -89,7 +90,8 @@ Console.WriteLine($"throughput {requests / wall.Elapsed.TotalSeconds:F1} request
 // CPU time is far less sensitive than latency to other processes on a busy machine (in-process: client included).
 if (app is not null)
 {
-    Console.WriteLine($"CPU time of this process per request (server and client): {cpuPerRequest:F1} ms");
+    Console.WriteLine($"CPU time of this process per request (server and client): {cpuPerRequest:F1} ms; " +
+        $"{GC.CollectionCount(2) - gen2Before} gen2 GCs, GC pauses {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / requests:F2} ms per request");
 }
 // Where the server's time went, from its own Prometheus histograms (mean over warm-up and measured requests).
 if (app is null)

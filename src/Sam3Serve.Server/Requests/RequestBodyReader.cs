@@ -13,6 +13,8 @@ namespace Sam3Serve.Server.Requests;
 /// </summary>
 public static class RequestBodyReader
 {
+    private const int MaxSeparators = 20_000;
+
     private static readonly HashSet<string> NumberFields = ["threshold", "points_per_side", "pred_iou_thresh", "max_masks"];
     private static readonly HashSet<string> BooleanFields = ["return_preview", "return_overlay", "return_masks"];
 
@@ -28,11 +30,36 @@ public static class RequestBodyReader
         {
             throw new ApiException(400, $"unsupported content type '{contentType}': send application/json or multipart/form-data");
         }
+        // The body goes into a pooled buffer that the parsed document reads in place (no copy of a few MB per
+        // request on the large object heap); the image field is later decoded from these very bytes. Both are
+        // released when the response has been sent, after everything read from the body has been taken out.
+        var body = await PooledBody.ReadAsync(request, maxBytes, cancellationToken);
+        request.HttpContext.Response.RegisterForDispose(body);
+        // System.Text.Json checks UTF-8 inside strings only when a string is read, and then throws an
+        // InvalidOperationException (a 500); checking the whole body first makes it the client's 400.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Memory.Span))
+        {
+            throw new ApiException(400, "malformed JSON body: it is not valid UTF-8");
+        }
+        // A parsed document costs about 12 bytes per JSON value besides the text, so a 20 MB body of "0,0,0..."
+        // would take over 100 MB. Commas and opening brackets bound the number of values from above; a real
+        // request has a few thousand at most (1000 boxes), whatever the size of its image.
+        var span = body.Memory.Span;
+        var separators = span.Count((byte)',') + span.Count((byte)'[') + span.Count((byte)'{');
+        if (separators > MaxSeparators)
+        {
+            throw new ApiException(400, $"malformed JSON body: it holds too many values ({separators} separators; at most {MaxSeparators})");
+        }
         JsonNode? node;
         try
         {
-            node = await JsonNode.ParseAsync(request.Body, new JsonNodeOptions { PropertyNameCaseInsensitive = false },
-                new JsonDocumentOptions { MaxDepth = 16 }, cancellationToken);
+            var document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 16 });
+            body.Attach(document);
+            node = document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Object => JsonObject.Create(document.RootElement),
+                _ => null,
+            };
         }
         catch (JsonException e)
         {
@@ -49,6 +76,11 @@ public static class RequestBodyReader
         try
         {
             form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A body that ends before its closing boundary, or broken chunked framing underneath it.
+            throw new ApiException(400, $"malformed multipart body: {e.Message}");
         }
         catch (InvalidDataException e)
         {
