@@ -31,8 +31,8 @@ static async Task<int> HostileAsync(SuiteSetup suite, int requests, int concurre
 {
     using var server = suite.SqliteServer("hostile");
     await server.StartAsync(TimeSpan.FromSeconds(120));
-    var baseline = await SuiteSetup.SteadyResidentAsync(server, suite.Key, 40);
-    Console.WriteLine($"baseline RSS after 40 valid requests: {Mb(baseline)}");
+    var baseline = await SuiteSetup.SteadyResidentAsync(server, suite.Key, 100);
+    Console.WriteLine($"baseline RSS after 100 valid requests: {Mb(baseline)}");
     HostileReport report = null!;
     for (var round = 1; round <= rounds; round++)
     {
@@ -50,11 +50,11 @@ static async Task<int> HostileAsync(SuiteSetup suite, int requests, int concurre
         }
     }
     var peak = server.ResidentBytes();
-    var after = await SuiteSetup.SteadyResidentAsync(server, suite.Key, 40);
+    var after = await SuiteSetup.SteadyResidentAsync(server, suite.Key, 100);
     // Back to baseline: within a quarter of it or 64 MB, whichever is more (the GC keeps some of what it grew).
     var tolerance = Math.Max(baseline / 4, 64L << 20);
     var memoryOk = after <= baseline + tolerance;
-    Console.WriteLine($"RSS right after the run {Mb(peak)}; after 40 valid requests and a pause {Mb(after)} (baseline {Mb(baseline)}, tolerance +{Mb(tolerance)}): {(memoryOk ? "back to baseline" : "NOT back to baseline")}");
+    Console.WriteLine($"RSS right after the run {Mb(peak)}; after 100 valid requests and a pause {Mb(after)} (baseline {Mb(baseline)}, tolerance +{Mb(tolerance)}): {(memoryOk ? "back to baseline" : "NOT back to baseline")}");
     var unexpected = suite.UnexpectedFailuresLogged("hostile");
     Console.WriteLine($"5xx: {report.ServerErrors.Count(e => !e.Contains("no answer", StringComparison.Ordinal))}; whole requests without an answer: {report.ServerErrors.Count(e => e.Contains("no answer", StringComparison.Ordinal))}; " +
         $"server alive: {report.ServerAlive}; valid request afterwards: {(report.ValidRequestWorksAfter ? "200" : "FAILED")}; 'Unexpected failure' lines in the server log: {unexpected}");

@@ -82,7 +82,7 @@ public sealed class SuiteSetup : IDisposable
         {
             await HostileRun.ValidRequestSucceedsAsync(server.Port, key);
         }
-        await Task.Delay(3000);
+        await Task.Delay(10_000);
         return server.ResidentBytes();
     }
 

@@ -109,6 +109,15 @@ public sealed partial class Sam3Client
         return new Sam3Job(this, requestId, "", Resolve($"v1/requests/{id}"), Resolve($"v2/requests/{id}/status"), Resolve($"v2/requests/{id}"));
     }
 
+    /// <summary>
+    /// Cancels the v2 request <paramref name="requestId"/> with <c>POST /v2/requests/{id}/cancel</c> (Sam3Serve
+    /// extension): a queued request ends at once, a running one at the model's next stage boundary; either ends
+    /// FAILED with error <c>"cancelled"</c> and is not charged. Returns the status the server answered.
+    /// </summary>
+    /// <exception cref="Sam3ApiException">404 for an unknown or expired id (or another key's), 409 when the request had already ended.</exception>
+    public Task<Sam3JobStatus> CancelAsync(string requestId, CancellationToken cancellationToken = default) =>
+        CancelAsync(GetJob(requestId), cancellationToken);
+
     /// <summary>The calling key's balance, from <c>GET /v1/get-user-credits</c>.</summary>
     /// <exception cref="Sam3ApiException">The server answered with an error (e.g. 401 for an unknown key).</exception>
     public async Task<Sam3Credits> GetCreditsAsync(CancellationToken cancellationToken = default)
@@ -172,6 +181,22 @@ public sealed partial class Sam3Client
             throw Sam3ExceptionFactory.Malformed(response, text, "the body is not a JSON object");
         }
         throw Sam3ExceptionFactory.FromResponse(response, text, _retry.GetRetryAfter(response), job.RequestId);
+    }
+
+    internal async Task<Sam3JobStatus> CancelAsync(Sam3Job job, CancellationToken cancellationToken)
+    {
+        // Next to the response URL, so a job whose server named a public base URL is cancelled there.
+        var url = new Uri(job.ResponseUrl.AbsoluteUri.TrimEnd('/') + "/cancel");
+        // Not idempotent: had a lost answer been a success, a repeat would read 409 "already ended".
+        using var response = await SendAsync(() => CreateRequest(HttpMethod.Post, url, null, acceptJson: true, IsTrusted(url)), idempotent: false, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw Sam3ExceptionFactory.FromResponse(response, text, _retry.GetRetryAfter(response), job.RequestId);
+        }
+        using var doc = ParseJson(response, text);
+        var status = Sam3WireReader.ReadStatus(doc.RootElement, text);
+        return status.RequestId.Length > 0 ? status : CopyWithId(status, job.RequestId);
     }
 
     internal async Task<Sam3Result> GetResultAsync(Sam3Job job, CancellationToken cancellationToken)

@@ -71,6 +71,15 @@ public sealed class Sam3Job
         return _client.WaitAsync(this, wait, every, progress, cancellationToken);
     }
 
+    /// <summary>
+    /// Cancels the request (<c>POST /v2/requests/{id}/cancel</c>, Sam3Serve extension): queued, it ends at once;
+    /// running, at the model's next stage boundary. It ends FAILED with error <c>"cancelled"</c> and is not charged.
+    /// </summary>
+    /// <returns>The status the server answered (FAILED, error "cancelled").</returns>
+    /// <exception cref="Sam3ApiException">404 for an unknown or expired id, 409 when the request had already ended.</exception>
+    public Task<Sam3JobStatus> CancelAsync(CancellationToken cancellationToken = default) =>
+        _client.CancelAsync(this, cancellationToken);
+
     /// <summary>The request id.</summary>
     public override string ToString() => RequestId;
 }

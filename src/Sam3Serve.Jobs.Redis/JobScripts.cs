@@ -14,8 +14,8 @@ internal static class JobScripts
         """;
 
     /// <summary>
-    /// KEYS: job, input, stream. ARGV: id, key id, request json, has url, url, has image, image, price (micro).
-    /// Returns 0 when the id is taken, else 1.
+    /// KEYS: job, input, stream. ARGV: id, key id, request json, has url, url, has image, image, price (micro),
+    /// has webhook, webhook url, base url. Returns 0 when the id is taken, else 1.
     /// </summary>
     public const string Enqueue = Now + """
         if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -30,7 +30,21 @@ internal static class JobScripts
         if ARGV[6] == '1' then
           redis.call('SET', KEYS[2], ARGV[7])
         end
+        if ARGV[9] == '1' then
+          redis.call('HSET', KEYS[1], 'webhook', ARGV[10], 'base', ARGV[11])
+        end
         return 1
+        """;
+
+    // Writes the webhook message of a job that ends in the same script: KEYS[w] the message hash, KEYS[d] the
+    // due set; ARGV from a: has message, id, url, body, request id.
+    private static string WriteWebhook(int hashKey, int dueKey, int arg) => $$"""
+        if ARGV[{{arg}}] == '1' and redis.call('EXISTS', KEYS[{{hashKey}}]) == 0 then
+          redis.call('HSET', KEYS[{{hashKey}}], 'id', ARGV[{{arg + 1}}], 'url', ARGV[{{arg + 2}}], 'body', ARGV[{{arg + 3}}],
+            'request', ARGV[{{arg + 4}}], 'created', now, 'attempts', 0)
+          redis.call('ZADD', KEYS[{{dueKey}}], now, ARGV[{{arg + 1}}])
+        end
+
         """;
 
     /// <summary>
@@ -93,11 +107,12 @@ internal static class JobScripts
         """;
 
     /// <summary>
-    /// KEYS: job, leases, stream, media, input. ARGV: token, status, has output, output, has error, error,
-    /// metrics, retention (ms), group, id, then media name/content pairs. Returns 1 when this call
-    /// finished the job, 0 (changing nothing) when the lease was lost or the job already finished.
+    /// KEYS: job, leases, stream, media, input, webhook message, webhooks due. ARGV: token, status, has output,
+    /// output, has error, error, metrics, retention (ms), group, id, has webhook, webhook id, url, body, request id,
+    /// then media name/content pairs. Returns 1 when this call finished the job, 0 (changing nothing) when the
+    /// lease was lost or the job already finished.
     /// </summary>
-    public const string Finish = Now + """
+    public static readonly string Finish = Now + """
         local job = redis.call('HMGET', KEYS[1], 'status', 'token', 'entry')
         if job[1] ~= 'Processing' or job[2] ~= ARGV[1] then
           return 0
@@ -111,12 +126,82 @@ internal static class JobScripts
         redis.call('XACK', KEYS[3], ARGV[9], job[3])
         redis.call('XDEL', KEYS[3], job[3])
         redis.call('DEL', KEYS[4], KEYS[5])
-        for i = 11, #ARGV, 2 do
+        for i = 16, #ARGV, 2 do
           redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
         end
         -- The retention is the keys' own expiry: Redis drops them at that instant, reads included.
         redis.call('PEXPIREAT', KEYS[1], expires)
         redis.call('PEXPIREAT', KEYS[4], expires)
+        """ + WriteWebhook(6, 7, 11) + """
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS: job, leases, stream, input, webhook message, webhooks due. ARGV: error, metrics, retention (ms),
+    /// group, id, channel, has webhook, webhook id, url, body, request id. Ends a Queued or Processing job as
+    /// Failed: its stream entry and lease go, its token too (so the worker's renew and finish fail), and the
+    /// id is published on the channel. Returns 1, or 0 (changing nothing) when it is gone or already ended.
+    /// </summary>
+    public static readonly string Cancel = Now + """
+        local job = redis.call('HMGET', KEYS[1], 'status', 'entry')
+        if job[1] ~= 'Queued' and job[1] ~= 'Processing' then
+          return 0
+        end
+        local expires = now + tonumber(ARGV[3])
+        redis.call('HSET', KEYS[1], 'status', 'Failed', 'finished', now, 'expires', expires, 'metrics', ARGV[2], 'error', ARGV[1])
+        redis.call('HDEL', KEYS[1], 'output', 'owner', 'token', 'lease_until')
+        redis.call('ZREM', KEYS[2], ARGV[5])
+        if job[2] then
+          redis.call('XACK', KEYS[3], ARGV[4], job[2])
+          redis.call('XDEL', KEYS[3], job[2])
+        end
+        redis.call('DEL', KEYS[4])
+        redis.call('PEXPIREAT', KEYS[1], expires)
+        """ + WriteWebhook(5, 6, 7) + """
+        redis.call('PUBLISH', ARGV[6], ARGV[5])
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS: webhooks due. ARGV: token, lease (ms), message key prefix. Takes the message due longest ago,
+    /// moving its due time to the lease's end; returns its hash as a flat list, or nil when none is due.
+    /// </summary>
+    public const string LeaseWebhook = Now + """
+        for _ = 1, 16 do
+          local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1)
+          if #due == 0 then
+            return false
+          end
+          local key = ARGV[3] .. due[1]
+          if redis.call('EXISTS', key) == 1 then
+            redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), due[1])
+            redis.call('HSET', key, 'token', ARGV[1])
+            return redis.call('HGETALL', key)
+          end
+          redis.call('ZREM', KEYS[1], due[1])
+        end
+        return false
+        """;
+
+    /// <summary>KEYS: webhooks due, message. ARGV: token, id. Removes a delivered (or given up) message; 1 when the lease was held.</summary>
+    public const string CompleteWebhook = """
+        if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then
+          return 0
+        end
+        redis.call('DEL', KEYS[2])
+        redis.call('ZREM', KEYS[1], ARGV[2])
+        return 1
+        """;
+
+    /// <summary>KEYS: webhooks due, message. ARGV: token, id, delay (ms), error. Counts a failed attempt and sets the next due time.</summary>
+    public const string RetryWebhook = Now + """
+        if redis.call('HGET', KEYS[2], 'token') ~= ARGV[1] then
+          return 0
+        end
+        redis.call('HINCRBY', KEYS[2], 'attempts', 1)
+        redis.call('HSET', KEYS[2], 'last_error', ARGV[4])
+        redis.call('HDEL', KEYS[2], 'token')
+        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
         return 1
         """;
 

@@ -31,6 +31,7 @@
 // queue depth since finished entries are deleted. The server must not evict keys (maxmemory-policy
 // noeviction) and should persist with appendonly yes; appendfsync decides what an OS crash may lose.
 using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Jobs.Webhooks;
 using StackExchange.Redis;
 
 namespace Sam3Serve.Jobs.Redis;
@@ -39,7 +40,7 @@ namespace Sam3Serve.Jobs.Redis;
 /// The scale-out job store: the queue is a Redis Stream read through a consumer group, jobs and results
 /// are hashes that expire with their retention. Any number of API and worker processes can share it.
 /// </summary>
-public sealed class RedisJobStore : IJobStore, IDisposable
+public sealed partial class RedisJobStore : IJobStore, IWebhookOutbox, IDisposable
 {
     private readonly IConnectionMultiplexer _redis;
     private readonly bool _ownsConnection;
@@ -78,6 +79,7 @@ public sealed class RedisJobStore : IJobStore, IDisposable
                 job.ImageUrl is null ? 0 : 1, job.ImageUrl ?? "",
                 job.InlineImage is null ? 0 : 1, job.InlineImage ?? [],
                 Micro.From(job.Price),
+                job.Webhook is null ? 0 : 1, job.Webhook ?? "", job.BaseUrl ?? "",
             ]);
         if ((int)result == 0)
         {
@@ -136,7 +138,7 @@ public sealed class RedisJobStore : IJobStore, IDisposable
         ArgumentNullException.ThrowIfNull(outcome);
         cancellationToken.ThrowIfCancellationRequested();
         var id = leased.Job.Id;
-        var args = new List<RedisValue>(10 + outcome.Media.Count * 2)
+        var args = new List<RedisValue>(15 + outcome.Media.Count * 2)
         {
             leased.LeaseToken,
             (outcome.Succeeded ? JobStatus.Completed : JobStatus.Failed).ToString(),
@@ -147,15 +149,47 @@ public sealed class RedisJobStore : IJobStore, IDisposable
             _options.ConsumerGroup,
             id,
         };
+        AddWebhookArgs(args, outcome.Webhook, id);
         foreach (var file in outcome.Media)
         {
             args.Add(file.Name);
             args.Add(file.Content);
         }
         var result = await Db.ScriptEvaluateAsync(JobScripts.Finish,
-            [_keys.Job(id), _keys.Leases, _keys.Stream, _keys.Media(id), _keys.Input(id)],
+            [_keys.Job(id), _keys.Leases, _keys.Stream, _keys.Media(id), _keys.Input(id), WebhookKey(outcome.Webhook), _keys.WebhooksDue],
             [.. args]);
         return (int)result == 1;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> CancelAsync(string id, JobOutcome outcome, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        cancellationToken.ThrowIfCancellationRequested();
+        var args = new List<RedisValue>
+        {
+            outcome.Error ?? "cancelled", outcome.MetricsJson, Milliseconds(retention), _options.ConsumerGroup, id, _keys.CancelledChannel,
+        };
+        AddWebhookArgs(args, outcome.Webhook, id);
+        var result = await Db.ScriptEvaluateAsync(JobScripts.Cancel,
+            [_keys.Job(id), _keys.Leases, _keys.Stream, _keys.Input(id), WebhookKey(outcome.Webhook), _keys.WebhooksDue],
+            [.. args]);
+        return (int)result == 1;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Redis pub/sub: a notice published while this process is disconnected is lost (renewals catch it).</remarks>
+    public async Task SubscribeCancellationsAsync(Action<string> onCancelled, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onCancelled);
+        cancellationToken.ThrowIfCancellationRequested();
+        await _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(_keys.CancelledChannel), (_, message) =>
+        {
+            if (!message.IsNullOrEmpty)
+            {
+                onCancelled(message!);
+            }
+        });
     }
 
     /// <inheritdoc />
@@ -256,6 +290,8 @@ internal static class JobHash
         Error = Text(f, "error"),
         MetricsJson = Text(f, "metrics") ?? "{}",
         Attempts = (int)f["attempts"],
+        Webhook = Text(f, "webhook"),
+        BaseUrl = Text(f, "base"),
     };
 
     private static string? Text(IReadOnlyDictionary<string, RedisValue> f, string name) =>

@@ -17,6 +17,16 @@ internal sealed class RedisKeys(string prefix)
     public RedisKey Input(string id) => JobPrefix + id + ":input";
     public RedisKey Media(string id) => JobPrefix + id + ":media";
 
+    /// <summary>Sorted set of webhook message id → when it is due (retry time, or the end of its sender's lease).</summary>
+    public RedisKey WebhooksDue { get; } = prefix + "webhooks:due";
+    /// <summary>What the lease script puts in front of a message id to find its hash.</summary>
+    public string WebhookPrefix => Prefix + "webhook:";
+    public RedisKey Webhook(string id) => WebhookPrefix + id;
+    /// <summary>Hash of settings every process shares (the generated webhook secret).</summary>
+    public RedisKey Settings { get; } = prefix + "settings";
+    /// <summary>Pub/sub channel announcing the id of each cancelled job to the workers.</summary>
+    public string CancelledChannel => Prefix + "jobs:cancelled";
+
     public RedisKey KeysByName { get; } = prefix + "keys:by-name";
     public RedisKey KeysByHash { get; } = prefix + "keys:by-hash";
     public RedisKey ApiKey(string id) => Prefix + "key:" + id;

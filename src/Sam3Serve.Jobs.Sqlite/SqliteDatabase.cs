@@ -40,6 +40,7 @@ public sealed class SqliteDatabase
         // survives a killed process (the log is in the OS cache); only a power cut may drop the last commits.
         Execute(connection, "PRAGMA journal_mode=WAL;");
         Execute(connection, Schema);
+        AddMissingColumns(connection);
         return db;
     }
 
@@ -50,6 +51,28 @@ public sealed class SqliteDatabase
         connection.Open();
         Execute(connection, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
         return connection;
+    }
+
+    /// <summary>Columns added after the first release: a data dir written by an older version gets them here.</summary>
+    private static void AddMissingColumns(SqliteConnection connection)
+    {
+        var existing = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT name FROM pragma_table_info('jobs')";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+        foreach (var (name, type) in new[] { ("webhook", "TEXT NULL"), ("base_url", "TEXT NULL") })
+        {
+            if (!existing.Contains(name))
+            {
+                Execute(connection, $"ALTER TABLE jobs ADD COLUMN {name} {type};");
+            }
+        }
     }
 
     internal static void Execute(SqliteConnection connection, string sql)
@@ -101,10 +124,30 @@ public sealed class SqliteDatabase
             output_json   TEXT NULL,
             error         TEXT NULL,
             metrics_json  TEXT NOT NULL DEFAULT '{}',
-            media_dir     TEXT NULL
+            media_dir     TEXT NULL,
+            webhook       TEXT NULL,
+            base_url      TEXT NULL
         );
         CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (status, created_at);
         CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at) WHERE expires_at IS NOT NULL;
+        -- The webhook outbox: a row per notification not yet delivered nor given up. due_at is when it may be
+        -- taken next: the retry time, or the end of the current sender's lease.
+        CREATE TABLE IF NOT EXISTS webhooks (
+            id            TEXT PRIMARY KEY,
+            request_id    TEXT NOT NULL,
+            url           TEXT NOT NULL,
+            body          TEXT NOT NULL,
+            created_at    INTEGER NOT NULL,
+            due_at        INTEGER NOT NULL,
+            attempts      INTEGER NOT NULL DEFAULT 0,
+            lease_token   TEXT NULL,
+            last_error    TEXT NULL
+        );
+        CREATE INDEX IF NOT EXISTS webhooks_due ON webhooks (due_at);
+        CREATE TABLE IF NOT EXISTS settings (
+            name          TEXT PRIMARY KEY,
+            value         TEXT NOT NULL
+        );
         """;
 }
 

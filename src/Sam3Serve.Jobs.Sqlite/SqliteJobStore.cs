@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Jobs.Webhooks;
 
 namespace Sam3Serve.Jobs.Sqlite;
 
@@ -8,12 +9,13 @@ namespace Sam3Serve.Jobs.Sqlite;
 /// the data dir (<c>inputs/&lt;id&gt;</c>, <c>media/&lt;id&gt;/&lt;name&gt;</c>). Files are written and flushed
 /// before the row that points at them is committed, so a crash never leaves a row without its files.
 /// </summary>
-public sealed class SqliteJobStore : IJobStore
+public sealed partial class SqliteJobStore : IJobStore, IWebhookOutbox
 {
     private readonly SqliteDatabase _database;
     private readonly TimeProvider _time;
     private readonly string _inputsDir;
     private readonly string _mediaDir;
+    private readonly List<Action<string>> _cancellationHandlers = [];
 
     /// <summary>Opens the job tables of <paramref name="database"/>.</summary>
     public SqliteJobStore(SqliteDatabase database, TimeProvider? time = null)
@@ -48,8 +50,8 @@ public sealed class SqliteJobStore : IJobStore
         using var connection = _database.Connect();
         using var command = connection.CreateCommand();
         command.CommandText = """
-            INSERT INTO jobs (id, key_id, status, request_json, image_url, has_inline, price_micro, created_at)
-            VALUES ($id, $key, $status, $request, $url, $inline, $price, $created)
+            INSERT INTO jobs (id, key_id, status, request_json, image_url, has_inline, price_micro, created_at, webhook, base_url)
+            VALUES ($id, $key, $status, $request, $url, $inline, $price, $created, $webhook, $base)
             """;
         command.Parameters.AddWithValue("$id", job.Id);
         command.Parameters.AddWithValue("$key", job.KeyId);
@@ -59,6 +61,8 @@ public sealed class SqliteJobStore : IJobStore
         command.Parameters.AddWithValue("$inline", job.InlineImage is null ? 0 : 1);
         command.Parameters.AddWithValue("$price", Micro.From(job.Price));
         command.Parameters.AddWithValue("$created", Now());
+        command.Parameters.AddWithValue("$webhook", (object?)job.Webhook ?? DBNull.Value);
+        command.Parameters.AddWithValue("$base", (object?)job.BaseUrl ?? DBNull.Value);
         command.ExecuteNonQuery();
     }
 
@@ -126,7 +130,9 @@ public sealed class SqliteJobStore : IJobStore
         }
         var now = Now();
         using var connection = _database.Connect();
+        using var transaction = connection.BeginTransaction();
         using var command = connection.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = $"""
             UPDATE jobs SET status = $status, finished_at = $now, expires_at = $expires,
                 output_json = $output, error = $error, metrics_json = $metrics,
@@ -143,6 +149,11 @@ public sealed class SqliteJobStore : IJobStore
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$token", leased.LeaseToken);
         var won = command.ExecuteNonQuery() == 1;
+        if (won && outcome.Webhook is { } message)
+        {
+            InsertWebhook(connection, transaction, id, message, now);
+        }
+        transaction.Commit();
         if (!won)
         {
             TryDelete(mediaFolder);
@@ -152,6 +163,64 @@ public sealed class SqliteJobStore : IJobStore
             TryDeleteFile(InputPath(id));
         }
         return won;
+    }
+
+    /// <inheritdoc />
+    public Task<bool> CancelAsync(string id, JobOutcome outcome, TimeSpan retention, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        var now = Now();
+        bool won;
+        using (var connection = _database.Connect())
+        using (var transaction = connection.BeginTransaction())
+        {
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            // Clearing the lease token is what makes the worker's renewals and finish fail.
+            command.CommandText = $"""
+                UPDATE jobs SET status = {(int)JobStatus.Failed}, finished_at = $now, expires_at = $expires,
+                    output_json = NULL, error = $error, metrics_json = $metrics,
+                    lease_owner = NULL, lease_token = NULL, lease_until = NULL
+                WHERE id = $id AND status IN ({(int)JobStatus.Queued}, {(int)JobStatus.Processing})
+                """;
+            command.Parameters.AddWithValue("$now", now);
+            command.Parameters.AddWithValue("$expires", now + (long)retention.TotalMilliseconds);
+            command.Parameters.AddWithValue("$error", (object?)outcome.Error ?? "cancelled");
+            command.Parameters.AddWithValue("$metrics", outcome.MetricsJson);
+            command.Parameters.AddWithValue("$id", id);
+            won = command.ExecuteNonQuery() == 1;
+            if (won && outcome.Webhook is { } message)
+            {
+                InsertWebhook(connection, transaction, id, message, now);
+            }
+            transaction.Commit();
+        }
+        if (won)
+        {
+            TryDeleteFile(InputPath(id));
+            Action<string>[] handlers;
+            lock (_cancellationHandlers)
+            {
+                handlers = [.. _cancellationHandlers];
+            }
+            foreach (var handler in handlers)
+            {
+                handler(id);
+            }
+        }
+        return Task.FromResult(won);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>One process owns a SQLite data dir, so the notices are in-process calls.</remarks>
+    public Task SubscribeCancellationsAsync(Action<string> onCancelled, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onCancelled);
+        lock (_cancellationHandlers)
+        {
+            _cancellationHandlers.Add(onCancelled);
+        }
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -289,7 +358,7 @@ public sealed class SqliteJobStore : IJobStore
 
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private const string Columns = "id, key_id, status, request_json, image_url, price_micro, created_at, started_at, finished_at, expires_at, output_json, error, metrics_json, attempts";
+    private const string Columns = "id, key_id, status, request_json, image_url, price_micro, created_at, started_at, finished_at, expires_at, output_json, error, metrics_json, attempts, webhook, base_url";
 
     private static JobRecord Read(SqliteDataReader r) => new()
     {
@@ -307,5 +376,7 @@ public sealed class SqliteJobStore : IJobStore
         Error = r.IsDBNull(11) ? null : r.GetString(11),
         MetricsJson = r.GetString(12),
         Attempts = r.GetInt32(13),
+        Webhook = r.IsDBNull(14) ? null : r.GetString(14),
+        BaseUrl = r.IsDBNull(15) ? null : r.GetString(15),
     };
 }

@@ -18,7 +18,9 @@ using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
 using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Processing;
+using Sam3Serve.Server.Webhooks;
 using Sam3Serve.Server.Workers;
+using Sam3Serve.Jobs.Webhooks;
 
 namespace Sam3Serve.Server;
 
@@ -75,6 +77,11 @@ public static class Sam3ServerHost
         services.AddSingleton<CreditSettlement>();
         services.AddSingleton<QueuedSyncRunner>();
         services.AddSingleton<JobSubmission>();
+        services.AddSingleton<JobCancellations>();
+        services.AddSingleton<WebhookSignal>();
+        services.AddSingleton<WebhookSigner>();
+        // Every role sends webhooks: the outbox is shared through the store, and its lease keeps one sender per attempt.
+        services.AddHostedService<WebhookDispatcher>();
         if (runsModel)
         {
             services.AddHostedService<EngineInitializer>();
@@ -85,6 +92,8 @@ public static class Sam3ServerHost
         configureServices(services);
 
         var app = builder.Build();
+        // Created now, so the container owns it and releases it when the host is disposed.
+        app.Services.GetService<DataDirLock>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.Use(CountRequests);
         if (servesApi)
@@ -113,7 +122,9 @@ public static class Sam3ServerHost
             var redisOptions = new RedisOptions { ConnectionString = options.Redis! };
             var connection = RedisConnection.Connect(redisOptions);
             services.AddSingleton<IConnectionMultiplexer>(connection);
-            services.AddSingleton<IJobStore>(new RedisJobStore(connection, redisOptions));
+            var redisJobs = new RedisJobStore(connection, redisOptions);
+            services.AddSingleton<IJobStore>(redisJobs);
+            services.AddSingleton<IWebhookOutbox>(redisJobs);
             services.AddSingleton<IAccountStore>(sp => new RedisAccountStore(connection, redisOptions, sp.GetRequiredService<TimeProvider>()));
             return;
         }
@@ -122,9 +133,11 @@ public static class Sam3ServerHost
         var jobStore = new SqliteJobStore(database);
         // This process owns the data dir alone (the lock): whatever was PROCESSING belonged to a dead process.
         jobStore.RequeueAbandoned();
-        services.AddSingleton(dataLock);
+        // Registered through a factory so that disposing the host releases the lock (a restart in the same process).
+        services.AddSingleton(_ => dataLock);
         services.AddSingleton(database);
         services.AddSingleton<IJobStore>(jobStore);
+        services.AddSingleton<IWebhookOutbox>(jobStore);
         services.AddSingleton<IAccountStore>(sp => new SqliteAccountStore(database, sp.GetRequiredService<TimeProvider>()));
     }
 

@@ -46,6 +46,15 @@ public sealed class ServerOptions
     public double SweepInterval { get; set; } = 30;
     /// <summary>Seconds a draining shutdown waits for in-flight work.</summary>
     public double ShutdownTimeout { get; set; } = 30;
+    /// <summary>Webhook signing secret (<c>whsec_&lt;base64&gt;</c>); null = the stored one, generated on first start.</summary>
+    public string? WebhookSecret { get; set; }
+    /// <summary>Seconds a webhook receiver has to answer an attempt.</summary>
+    public double WebhookTimeout { get; set; } = 10;
+    /// <summary>
+    /// Seconds before each retry of a failed webhook; one attempt more than delays, then it is given up. The
+    /// default makes 8 attempts over about 3 h 45 min, the first 5 within 13 minutes (contract: ≥ 5 over ≥ 10 min).
+    /// </summary>
+    public List<double> WebhookRetryDelays { get; set; } = [5, 30, 120, 600, 1800, 3600, 7200];
     /// <summary>Model slug served at /v1/{slug} and /v2/{slug}.</summary>
     public string ModelSlug { get; set; } = "sam3-image";
 
@@ -63,6 +72,12 @@ public sealed class ServerOptions
         if (Store is not ("sqlite" or "redis")) problems.Add("--store must be sqlite or redis");
         if (Store == "redis" && string.IsNullOrWhiteSpace(Redis)) problems.Add("--store redis needs --redis <connection string>");
         if (PublicBaseUrl is not null && !Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out _)) problems.Add("--public-base-url must be an absolute URL");
+        if (WebhookSecret is not null && Webhooks.WebhookSecret.TryDecode(WebhookSecret) is null)
+        {
+            problems.Add($"--webhook-secret must be whsec_ followed by the base64 of at least {Webhooks.WebhookSecret.MinKeyBytes} bytes");
+        }
+        if (WebhookTimeout <= 0) problems.Add("webhook timeout must be positive");
+        if (WebhookRetryDelays.Count == 0 || WebhookRetryDelays.Any(d => d < 0)) problems.Add("webhook retry delays must be a non-empty list of seconds");
         return problems;
     }
 }

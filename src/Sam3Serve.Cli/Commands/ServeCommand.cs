@@ -42,11 +42,13 @@ public static class ServeCommand
         var offline = new Option<bool>("--offline") { Description = "Never download the model; fail if it is missing" };
         var modelBaseUrl = new Option<string>("--model-base-url") { Description = "Where a missing model is downloaded from (a mirror of the public release)" };
         var logFormat = new Option<string>("--log-format") { Description = "simple or json (default simple)" };
+        var webhookSecret = new Option<string>("--webhook-secret") { Description = "whsec_<base64> key of the webhook signatures (default: generated on first start, saved to <data-dir>/webhook-secret.txt)" };
 
         var command = new Command("serve", "Run the HTTP service")
         {
             config, urls, dataDir, modelDir, publicBaseUrl, workers, maxQueue, retention, price, allowHost, fetchTimeout,
             syncTimeout, role, store, redis, maxBody, maxPixels, lease, sweep, variant, provider, threads, offline, modelBaseUrl, logFormat,
+            webhookSecret,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -78,6 +80,7 @@ public static class ServeCommand
                     MaxImagePixels = s.Get(maxPixels, defaults.MaxImagePixels),
                     SweepInterval = s.Get(sweep, defaults.SweepInterval),
                     LeaseSeconds = s.Get(lease, defaults.LeaseSeconds),
+                    WebhookSecret = s.Get(webhookSecret, defaults.WebhookSecret!),
                 };
                 var executionProvider = s.Get(provider, engineDefaults.ExecutionProvider);
                 engineOptions = new EngineOptions

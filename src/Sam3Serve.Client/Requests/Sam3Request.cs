@@ -19,6 +19,7 @@ public sealed class Sam3Request
     private Sam3MaskFormat? _maskFormat;
     private Sam3BoxMode? _boxMode;
     private string? _imageId;
+    private Uri? _webhook;
 
     /// <summary>A request on <paramref name="image"/> with every other field left to the server's default.</summary>
     public Sam3Request(Sam3Image image)
@@ -142,6 +143,23 @@ public sealed class Sam3Request
         }
     }
 
+    /// <summary>
+    /// <c>webhook</c> (Sam3Serve extension, <c>/v2</c> only): an http(s) URL the server POSTs the final body to when
+    /// the request ends, signed with its webhook secret; check it with <see cref="Sam3Webhook.Verify(string, IEnumerable{KeyValuePair{string, string}}, string)"/>.
+    /// </summary>
+    public Uri? Webhook
+    {
+        get => _webhook;
+        set
+        {
+            if (value is not null && (!value.IsAbsoluteUri || (value.Scheme != Uri.UriSchemeHttp && value.Scheme != Uri.UriSchemeHttps)))
+            {
+                throw new ArgumentException("webhook: must be an absolute http or https URL", "webhook");
+            }
+            _webhook = value;
+        }
+    }
+
     /// <summary>Sets <see cref="TextPrompt"/>.</summary>
     public Sam3Request WithTextPrompt(string textPrompt)
     {
@@ -253,6 +271,14 @@ public sealed class Sam3Request
     {
         ArgumentNullException.ThrowIfNull(imageId, "image_id");
         ImageId = imageId;
+        return this;
+    }
+
+    /// <summary>Sets <see cref="Webhook"/>.</summary>
+    public Sam3Request WithWebhook(Uri webhook)
+    {
+        ArgumentNullException.ThrowIfNull(webhook, "webhook");
+        Webhook = webhook;
         return this;
     }
 

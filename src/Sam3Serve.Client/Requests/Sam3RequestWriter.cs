@@ -64,6 +64,10 @@ internal static class Sam3RequestWriter
             {
                 json.WriteString("image_id", id);
             }
+            if (request.Webhook is { } webhook)
+            {
+                json.WriteString("webhook", webhook.AbsoluteUri);
+            }
             json.WriteEndObject();
         }
         return buffer.ToArray();

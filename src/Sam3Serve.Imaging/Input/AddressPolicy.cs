@@ -131,6 +131,15 @@ internal sealed class AddressPolicy
         {
             return "private";
         }
+        // NAT64 (64:ff9b::/96) and 6to4 (2002::/16) reach the IPv4 address they embed.
+        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B && b[4..12].IndexOfAnyExcept((byte)0) < 0)
+        {
+            return ClassifyV4(new IPAddress(b[12..]));
+        }
+        if (b[0] == 0x20 && b[1] == 0x02)
+        {
+            return ClassifyV4(new IPAddress(b[2..6]));
+        }
         return null;
     }
 }

@@ -13,10 +13,11 @@ namespace Sam3Serve.Imaging.Input;
 public sealed class ImageFetcher : IDisposable
 {
     private const int InitialBufferBytes = 64 * 1024;
+    private const string Subject = "image URL";
 
     private readonly ImageInputOptions _options;
     private readonly TimeProvider _time;
-    private readonly AddressPolicy _policy;
+    private readonly UrlGuard _guard;
     private readonly HttpClient _client;
 
     /// <summary>Creates a fetcher; <paramref name="time"/> drives the fetch timeout (the system clock by default).</summary>
@@ -25,18 +26,8 @@ public sealed class ImageFetcher : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
         _time = time ?? TimeProvider.System;
-        _policy = new AddressPolicy(options.AllowedHosts);
-        var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            ConnectTimeout = options.FetchTimeout,
-            ConnectCallback = ConnectCheckedAsync,
-        };
-        _client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _guard = new UrlGuard(options.AllowedHosts);
+        _client = new HttpClient(_guard.CreateHandler(options.FetchTimeout, Subject)) { Timeout = Timeout.InfiniteTimeSpan };
         _client.DefaultRequestHeaders.UserAgent.ParseAdd("Sam3Serve/1.0");
         _client.DefaultRequestHeaders.Accept.ParseAdd("image/*");
     }
@@ -79,6 +70,15 @@ public sealed class ImageFetcher : IDisposable
         }
     }
 
+    /// <summary>
+    /// Throws <see cref="ImageInputException"/> (UrlRefused) when <paramref name="url"/> is refused on its face,
+    /// without any lookup (see <see cref="UrlGuard.CheckOnItsFace"/>): what /v2 checks at submit.
+    /// </summary>
+    public void CheckOnItsFace(Uri url) => _guard.CheckOnItsFace(url, Subject);
+
+    /// <summary>The guard of this fetcher (its allow-list), for other URLs the service calls, such as webhooks.</summary>
+    public UrlGuard Guard => _guard;
+
     /// <inheritdoc />
     public void Dispose() => _client.Dispose();
 
@@ -88,6 +88,12 @@ public sealed class ImageFetcher : IDisposable
         for (var redirects = 0; ; redirects++)
         {
             CheckScheme(current, redirects);
+            // Names that stand for this machine or a metadata service are refused whatever DNS says.
+            // (Address literals are judged when dialled, with the address in the message.)
+            if (UrlGuard.ParseLiteral(AddressPolicy.NormalizeHost(current.IdnHost)) is null && _guard.RefusalOf(current.IdnHost) is { } refusal)
+            {
+                throw new ImageInputException(ImageErrorKind.UrlRefused, $"{Subject} host '{AddressPolicy.NormalizeHost(current.IdnHost)}' is {refusal}, refused");
+            }
             using var request = new HttpRequestMessage(HttpMethod.Get, current);
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
             var status = (int)response.StatusCode;
@@ -167,75 +173,6 @@ public sealed class ImageFetcher : IDisposable
             }
             return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
         }
-    }
-
-    /// <summary>
-    /// Resolves the host, drops every address the guard refuses, and connects to a remaining one. Running
-    /// the check here, on the addresses actually dialled, is what defeats DNS rebinding.
-    /// </summary>
-    private async ValueTask<Stream> ConnectCheckedAsync(SocketsHttpConnectionContext context, CancellationToken ct)
-    {
-        var host = AddressPolicy.NormalizeHost(context.DnsEndPoint.Host);
-        var port = context.DnsEndPoint.Port;
-        var hostAllowed = _policy.IsHostAllowed(host);
-
-        IPAddress[] addresses;
-        if (IPAddress.TryParse(host, out var literal))
-        {
-            addresses = [literal];
-        }
-        else
-        {
-            try
-            {
-                addresses = await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
-            }
-            catch (SocketException e)
-            {
-                throw new ImageInputException(ImageErrorKind.UpstreamError, $"image URL host '{host}' could not be resolved", e);
-            }
-        }
-
-        var permitted = new List<IPAddress>(addresses.Length);
-        string? refusal = null;
-        foreach (var address in addresses)
-        {
-            var reason = hostAllowed || _policy.IsAddressAllowed(address) ? null : AddressPolicy.ForbiddenReason(address);
-            if (reason is null)
-            {
-                permitted.Add(address);
-            }
-            else
-            {
-                refusal ??= $"image URL resolves to a {reason} address ({address}), refused";
-            }
-        }
-        if (permitted.Count == 0)
-        {
-            throw new ImageInputException(ImageErrorKind.UrlRefused, refusal ?? $"image URL host '{host}' has no address");
-        }
-
-        SocketException? last = null;
-        foreach (var address in permitted)
-        {
-            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                await socket.ConnectAsync(new IPEndPoint(address, port), ct).ConfigureAwait(false);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                last = e;
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        }
-        throw last!;
     }
 
     private static ImageInputException? Unwrap(Exception e)

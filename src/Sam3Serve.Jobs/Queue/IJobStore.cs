@@ -24,11 +24,27 @@ public interface IJobStore
     Task<bool> RenewLeaseAsync(LeasedJob leased, TimeSpan lease, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records the outcome, its media and the expiry (now + retention) in one step. Returns false, and
+    /// Records the outcome, its media, its webhook message (if any) and the expiry (now + retention) in one step. Returns false, and
     /// changes nothing, when the lease was lost or the job already finished — so a job is never
     /// reported finished twice with different results.
     /// </summary>
     Task<bool> FinishAsync(LeasedJob leased, JobOutcome outcome, TimeSpan retention, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ends a QUEUED or PROCESSING job at once with <paramref name="outcome"/> (a failure; its webhook message,
+    /// if any, is written in the same step) and the expiry (now + retention). Returns false, changing nothing,
+    /// when the job is unknown or already ended. A worker still holding the job then finds its lease gone:
+    /// its renewals and its <see cref="FinishAsync"/> fail, so the cancellation is never overwritten.
+    /// Announces the id to <see cref="SubscribeCancellationsAsync"/> handlers of every process sharing the store.
+    /// </summary>
+    Task<bool> CancelAsync(string id, JobOutcome outcome, TimeSpan retention, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Calls <paramref name="onCancelled"/> with the id of each job cancelled from now on, in any process
+    /// sharing the store, so a worker running it can stop at once. Best effort (a notice can be missed while
+    /// the store reconnects): a worker also learns of it when its next lease renewal fails.
+    /// </summary>
+    Task SubscribeCancellationsAsync(Action<string> onCancelled, CancellationToken cancellationToken);
 
     /// <summary>The inline image bytes stored with the job, or null.</summary>
     Task<byte[]?> GetInputImageAsync(string id, CancellationToken cancellationToken);

@@ -20,7 +20,14 @@ public enum JobStatus
 /// <param name="ImageUrl">The image URL to fetch, when the image was given as a URL.</param>
 /// <param name="InlineImage">The image bytes, when they came inline (base64 or upload).</param>
 /// <param name="Price">Credits reserved at submit and charged on completion.</param>
-public sealed record NewJob(string Id, string KeyId, string RequestJson, string? ImageUrl, byte[]? InlineImage, decimal Price);
+public sealed record NewJob(string Id, string KeyId, string RequestJson, string? ImageUrl, byte[]? InlineImage, decimal Price)
+{
+    /// <summary>The URL notified when the request ends (contract §8), or null.</summary>
+    public string? Webhook { get; init; }
+
+    /// <summary>The base of the absolute URLs in the request's bodies (for the webhook body), or null.</summary>
+    public string? BaseUrl { get; init; }
+}
 
 /// <summary>A stored asynchronous request.</summary>
 public sealed record JobRecord
@@ -53,6 +60,10 @@ public sealed record JobRecord
     public string MetricsJson { get; init; } = "{}";
     /// <summary>How many times a worker has taken it (more than one means a worker died or stalled).</summary>
     public int Attempts { get; init; }
+    /// <summary>The URL notified when it ends, or null.</summary>
+    public string? Webhook { get; init; }
+    /// <summary>The base of the absolute URLs in its bodies, as given at submit, or null.</summary>
+    public string? BaseUrl { get; init; }
 }
 
 /// <summary>A job handed to one worker until it completes, fails or the lease runs out.</summary>
@@ -67,6 +78,9 @@ public sealed record LeasedJob(JobRecord Job, string LeaseToken);
 /// <param name="Media">Result images to keep with the request (empty when failed).</param>
 public sealed record JobOutcome(string? OutputJson, string? Error, string MetricsJson, IReadOnlyList<Contracts.Output.MediaFile> Media)
 {
+    /// <summary>The notification to write with the outcome, for a job that has a webhook.</summary>
+    public Webhooks.WebhookMessage? Webhook { get; init; }
+
     /// <summary>True for COMPLETED, false for FAILED.</summary>
     public bool Succeeded => Error is null;
 }

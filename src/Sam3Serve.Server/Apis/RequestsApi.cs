@@ -8,6 +8,9 @@ using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
 using Sam3Serve.Server.Output;
+using Sam3Serve.Server.Processing;
+using Sam3Serve.Server.Webhooks;
+using Sam3Serve.Server.Workers;
 
 namespace Sam3Serve.Server.Apis;
 
@@ -25,6 +28,9 @@ public static class RequestsApi
             .Produces<JsonObject>(200).Produces<JsonObject>(202).Produces<JsonObject>(422).Produces<ErrorBody>(404);
         app.MapGet("/v1/requests/{id}", GetResultAsync)
             .WithName("GetResultLegacy").WithTags("requests").WithSummary("Legacy poll URL: the same body as /v2/requests/{id}.");
+        app.MapPost("/v2/requests/{id}/cancel", CancelAsync)
+            .WithName("Cancel").WithTags("requests").WithSummary("Cancels a queued or running request; it ends FAILED with error \"cancelled\" and is not charged.")
+            .Produces<JsonObject>(200).Produces<ErrorBody>(404).Produces<ErrorBody>(409);
         app.MapGet("/v2/requests/{id}/media/{name}", GetMediaAsync)
             .WithName("GetMedia").WithTags("requests").WithSummary("A result image (PNG) of a retained request.")
             .Produces(200, contentType: "image/png").Produces<ErrorBody>(404);
@@ -34,14 +40,14 @@ public static class RequestsApi
     private static async Task<IResult> GetStatusAsync(string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs, ServerOptions options)
     {
         var job = await FindOwnedAsync(id, context, auth, jobs);
-        var body = Describe(job, context, options, includeOutput: false);
+        var body = RequestBodies.Status(job, RequestUrls.BaseOf(context.Request, options.PublicBaseUrl));
         return Results.Json(body, JsonOptions.Web, statusCode: job.Status == JobStatus.Failed ? 422 : 200);
     }
 
     private static async Task<IResult> GetResultAsync(string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs, ServerOptions options)
     {
         var job = await FindOwnedAsync(id, context, auth, jobs);
-        var body = Describe(job, context, options, includeOutput: true);
+        var body = RequestBodies.Result(job, RequestUrls.BaseOf(context.Request, options.PublicBaseUrl));
         var status = job.Status switch
         {
             JobStatus.Completed => 200,
@@ -68,6 +74,43 @@ public static class RequestsApi
             : Results.File(bytes, MediaFile.ContentType);
     }
 
+    /// <summary>
+    /// Contract §8: ends a QUEUED or PROCESSING request at once as FAILED "cancelled" (with its webhook message),
+    /// returns its hold, and tells the worker running it (in any process) to stop at the next stage boundary.
+    /// </summary>
+    private static async Task<IResult> CancelAsync(
+        string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs, CreditSettlement credits,
+        JobCancellations cancellations, WebhookSignal webhookSignal, ServerOptions options, TimeProvider time)
+    {
+        var job = await FindOwnedAsync(id, context, auth, jobs);
+        if (job.Status is JobStatus.Completed or JobStatus.Failed)
+        {
+            throw AlreadyEnded(job);
+        }
+        var elapsed = Math.Max(0, (time.GetUtcNow() - job.CreatedAt).TotalSeconds);
+        var metrics = new JsonObject { [MetricNames.Total] = elapsed, [MetricNames.ErrorCode] = 409 };
+        var outcome = new JobOutcome(null, JobWorker.CancelledError, metrics.ToJsonString(), []);
+        outcome = outcome with { Webhook = WebhookNotices.For(job, outcome, options) };
+        if (!await jobs.CancelAsync(id, outcome, TimeSpan.FromSeconds(options.Retention), CancellationToken.None))
+        {
+            // It ended (or expired) between the read and the cancel.
+            var now = await jobs.GetAsync(id, CancellationToken.None);
+            throw now is null ? new ApiException(404, $"unknown or expired request id '{id}'") : AlreadyEnded(now);
+        }
+        cancellations.Cancel(id);
+        if (outcome.Webhook is not null)
+        {
+            webhookSignal.Notify();
+        }
+        await credits.RefundAsync(job.KeyId, id);
+        CallerAuthenticator.MarkBalanceChanged(context);
+        var ended = await jobs.GetAsync(id, CancellationToken.None) ?? job with { Status = JobStatus.Failed, Error = outcome.Error, MetricsJson = outcome.MetricsJson };
+        return Results.Json(RequestBodies.Status(ended, RequestUrls.BaseOf(context.Request, options.PublicBaseUrl)), JsonOptions.Web);
+    }
+
+    private static ApiException AlreadyEnded(JobRecord job) =>
+        new(409, $"request {job.Id} has already ended {(job.Status == JobStatus.Completed ? "COMPLETED" : "FAILED")}; it can no longer be cancelled");
+
     /// <summary>The job when it exists, is retained and belongs to the caller; 404 otherwise (another key's id is not revealed).</summary>
     private static async Task<JobRecord> FindOwnedAsync(string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs)
     {
@@ -78,46 +121,5 @@ public static class RequestsApi
             throw new ApiException(404, $"unknown or expired request id '{id}'");
         }
         return job;
-    }
-
-    private static JsonObject Describe(JobRecord job, HttpContext context, ServerOptions options, bool includeOutput)
-    {
-        var baseUrl = RequestUrls.BaseOf(context.Request, options.PublicBaseUrl);
-        var urls = RequestUrls.For(baseUrl, job.Id);
-        var metrics = JsonNode.Parse(job.MetricsJson) ?? new JsonObject();
-        switch (job.Status)
-        {
-            case JobStatus.Queued or JobStatus.Processing:
-                return new JsonObject
-                {
-                    ["status"] = job.Status == JobStatus.Queued ? "QUEUED" : "PROCESSING",
-                    ["request_id"] = job.Id,
-                    ["status_url"] = urls.StatusUrl,
-                    ["response_url"] = urls.ResponseUrl,
-                    ["metrics"] = new JsonObject(),
-                };
-            case JobStatus.Failed:
-                return new JsonObject
-                {
-                    ["status"] = "FAILED",
-                    ["request_id"] = job.Id,
-                    ["error"] = job.Error,
-                    ["metrics"] = metrics,
-                };
-            default:
-                var body = new JsonObject
-                {
-                    ["status"] = "COMPLETED",
-                    ["request_id"] = job.Id,
-                    ["metrics"] = metrics,
-                };
-                if (includeOutput)
-                {
-                    body["error"] = null;
-                    var output = JsonSerializer.Deserialize<OutputObject>(job.OutputJson!, JsonOptions.Web)!;
-                    body["output"] = JsonSerializer.SerializeToNode(OutputLinks.Absolute(output, baseUrl, job.Id), JsonOptions.Web);
-                }
-                return body;
-        }
     }
 }

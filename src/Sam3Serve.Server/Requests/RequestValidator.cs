@@ -15,6 +15,7 @@ public static class RequestValidator
     private const int MaxTextLength = 500;
     private const int MaxTextPrompts = 16;
     private const int MaxImageIdLength = 256;
+    private const int MaxWebhookLength = 2048;
 
     /// <summary>Validates <paramref name="body"/>; <paramref name="upload"/> is the multipart image, if any.</summary>
     public static SubmittedRequest Validate(JsonObject body, byte[]? upload)
@@ -66,6 +67,8 @@ public static class RequestValidator
         {
             Fail("image_id", $"must be 1–{MaxImageIdLength} characters");
         }
+
+        var webhook = ReadWebhook(body, Fail);
 
         var boxPrompts = new List<BoxPrompt>();
         if (boxes is not null)
@@ -139,7 +142,39 @@ public static class RequestValidator
                 MaskFormat = maskFormat,
             },
         };
-        return new SubmittedRequest(request, upload is null ? image : null, upload);
+        return new SubmittedRequest(request, upload is null ? image : null, upload) { Webhook = webhook };
+    }
+
+    /// <summary>An absolute http(s) URL; its host is checked against the address guard by the caller.</summary>
+    private static Uri? ReadWebhook(JsonObject body, Action<string, string> fail)
+    {
+        const string name = "webhook";
+        var text = ReadString(body, name, fail);
+        if (text is null)
+        {
+            return null;
+        }
+        text = text.Trim();
+        if (text.Length == 0)
+        {
+            return null; // form clients send empty fields for "not given"
+        }
+        if (text.Length > MaxWebhookLength)
+        {
+            fail(name, $"must be at most {MaxWebhookLength} characters");
+            return null;
+        }
+        if (!Uri.TryCreate(text, UriKind.Absolute, out var url) || string.IsNullOrEmpty(url.Host))
+        {
+            fail(name, $"must be an absolute http or https URL, not '{Truncate(text)}'");
+            return null;
+        }
+        if (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps)
+        {
+            fail(name, $"scheme '{url.Scheme}' is not allowed; use http or https");
+            return null;
+        }
+        return url;
     }
 
     private static JsonNode? Present(JsonObject body, string name) =>

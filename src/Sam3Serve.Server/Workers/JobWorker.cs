@@ -10,6 +10,7 @@ using Sam3Serve.Server.Errors;
 using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Processing;
 using Sam3Serve.Server.Requests;
+using Sam3Serve.Server.Webhooks;
 
 namespace Sam3Serve.Server.Workers;
 
@@ -25,6 +26,8 @@ public sealed partial class JobWorker(
     ISegmentationEngine engine,
     WorkSlots slots,
     JobSignal signal,
+    JobCancellations cancellations,
+    WebhookSignal webhookSignal,
     ServerOptions options,
     ServerMetrics metrics,
     TimeProvider time,
@@ -41,6 +44,7 @@ public sealed partial class JobWorker(
         {
             await Task.Delay(200, stoppingToken);
         }
+        await SubscribeCancellationsAsync(stoppingToken);
         var loops = Enumerable.Range(0, options.Workers).Select(i => LoopAsync(i, stoppingToken));
         await Task.WhenAll(loops);
     }
@@ -75,7 +79,28 @@ public sealed partial class JobWorker(
         }
     }
 
+    /// <summary>The <c>error</c> of a cancelled request (contract §8).</summary>
+    public const string CancelledError = "cancelled";
+
     private TimeSpan Lease => TimeSpan.FromSeconds(options.LeaseSeconds);
+
+    private async Task SubscribeCancellationsAsync(CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                await jobs.SubscribeCancellationsAsync(cancellations.Cancel, stoppingToken);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Without notices a cancel still reaches a running job through its failed lease renewal.
+                LogLoopFault(logger, e);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
 
     /// <summary>Processes one leased job to its end. Deliberately not cancelled by shutdown: the work in hand drains.</summary>
     private async Task RunAsync(LeasedJob leased)
@@ -84,25 +109,33 @@ public sealed partial class JobWorker(
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["RequestId"] = job.Id });
         var queueSeconds = ((job.StartedAt ?? time.GetUtcNow()) - job.CreatedAt).TotalSeconds;
         metrics.StageSeconds.WithLabels("queue").Observe(Math.Max(0, queueSeconds));
+        using var cancellation = cancellations.Register(job.Id);
         using var renewal = new CancellationTokenSource();
-        var renewTask = RenewWhileRunningAsync(leased, renewal.Token);
+        var renewTask = RenewWhileRunningAsync(leased, cancellation, renewal.Token);
         JobOutcome outcome;
         try
         {
             outcome = job.Attempts > options.MaxAttempts
                 ? Failure($"the request was abandoned {job.Attempts - 1} times by workers that stopped while processing it; giving up", 500, queueSeconds, 0)
-                : await ProcessAsync(job, queueSeconds);
+                : await ProcessAsync(job, queueSeconds, cancellation.Token);
         }
         finally
         {
             await renewal.CancelAsync();
             await renewTask;
         }
+        // The webhook message is stored by the same step that ends the job, so neither exists without the other.
+        outcome = outcome with { Webhook = WebhookNotices.For(job, outcome, options) };
         var finished = await jobs.FinishAsync(leased, outcome, TimeSpan.FromSeconds(options.Retention), CancellationToken.None);
         if (!finished)
         {
+            // Cancelled meanwhile, or taken over after a lost lease: whoever ended it settled it.
             LogLeaseLost(logger, job.Id);
             return;
+        }
+        if (outcome.Webhook is not null)
+        {
+            webhookSignal.Notify();
         }
         if (outcome.Succeeded)
         {
@@ -116,7 +149,7 @@ public sealed partial class JobWorker(
         LogFinished(logger, job.Id, outcome.Succeeded ? "COMPLETED" : "FAILED", outcome.Error ?? "");
     }
 
-    private async Task<JobOutcome> ProcessAsync(JobRecord job, double queueSeconds)
+    private async Task<JobOutcome> ProcessAsync(JobRecord job, double queueSeconds, CancellationToken cancelled)
     {
         var clock = Stopwatch.StartNew();
         // Read outside the failure handling below: a store that is briefly unreachable is not the request's
@@ -128,7 +161,7 @@ public sealed partial class JobWorker(
             ImageReference image = job.ImageUrl is { } url
                 ? new ImageReference.Url(new Uri(url))
                 : new ImageReference.Inline(inline ?? throw new ApiException(500, "the stored input image is missing"));
-            var result = await pipeline.RunAsync(request, image, CancellationToken.None);
+            var result = await pipeline.RunAsync(request, image, cancelled);
             var metricsJson = result.Metrics;
             metricsJson[MetricNames.Queue] = queueSeconds;
             metricsJson[MetricNames.Total] = queueSeconds + clock.Elapsed.TotalSeconds;
@@ -141,6 +174,11 @@ public sealed partial class JobWorker(
         catch (ApiException e)
         {
             return Failure(e.Message, e.StatusCode, queueSeconds, clock.Elapsed.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
+        {
+            // The job was cancelled (or its lease lost): the store already holds its end, so this outcome loses.
+            return Failure(CancelledError, 409, queueSeconds, clock.Elapsed.TotalSeconds);
         }
         catch (Exception e)
         {
@@ -161,7 +199,7 @@ public sealed partial class JobWorker(
             [MetricNames.ErrorCode] = statusCode,
         }), []);
 
-    private async Task RenewWhileRunningAsync(LeasedJob leased, CancellationToken cancellationToken)
+    private async Task RenewWhileRunningAsync(LeasedJob leased, JobCancellations.Registration work, CancellationToken cancellationToken)
     {
         var period = Lease / 3;
         try
@@ -171,7 +209,9 @@ public sealed partial class JobWorker(
                 await Task.Delay(period, time, cancellationToken);
                 if (!await jobs.RenewLeaseAsync(leased, Lease, cancellationToken))
                 {
+                    // Cancelled, or another worker took the job over: stop working on it.
                     LogLeaseLost(logger, leased.Job.Id);
+                    work.Cancel();
                     return;
                 }
             }

@@ -140,3 +140,19 @@ public sealed class ShiftedClockService : LiveService
 
 /// <summary>The service the command-line tests talk to.</summary>
 public sealed class CliService : LiveService;
+
+/// <summary>Webhooks allowed to reach loopback receivers, retried fast; one worker, so a slow request holds the queue.</summary>
+public sealed class WebhookService : LiveService
+{
+    public const decimal Price = 1;
+
+    protected override void Configure(ServerOptions options)
+    {
+        options.Workers = 1;
+        options.AllowImageHost = ["127.0.0.1"];
+        options.WebhookRetryDelays = [0.2, 0.2];
+    }
+
+    /// <summary>The secret the server generated into its data dir on first start.</summary>
+    public string WebhookSecret => File.ReadAllText(Path.Combine(Options.DataDir, "webhook-secret.txt")).Trim();
+}

@@ -91,6 +91,9 @@ public sealed class FakeSam3Server : IAsyncDisposable
         app.MapGet("/v2/requests/{id}/media/{name}", (string id) => _jobs.ContainsKey(id)
             ? Results.Bytes(PngBytes, "image/png")
             : Results.Json(new { error = "unknown or expired request" }, statusCode: 404));
+        app.MapPost("/v2/requests/{id}/cancel", (string id) => _jobs.ContainsKey(id)
+            ? Results.Json(new JsonObject { ["status"] = "FAILED", ["request_id"] = id, ["error"] = "cancelled", ["metrics"] = new JsonObject { ["total_time"] = 0.5 } })
+            : Results.Json(new { error = "unknown or expired request" }, statusCode: 404));
         app.MapGet("/v1/get-user-credits", () => Results.Json(new JsonObject { ["credits"] = 42.5, ["free-credits"] = 3 }));
     }
 

@@ -7,7 +7,7 @@ namespace Sam3Serve.Jobs.Tests.Contract;
 /// <summary>
 /// What every job store must do, whatever the backend: run once per implementation by subclassing.
 /// </summary>
-public abstract class JobStoreContractTests : IAsyncLifetime
+public abstract partial class JobStoreContractTests : IAsyncLifetime
 {
     protected static readonly TimeSpan Lease = TimeSpan.FromSeconds(30);
     protected static readonly TimeSpan Retention = TimeSpan.FromHours(1);

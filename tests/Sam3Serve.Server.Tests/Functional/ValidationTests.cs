@@ -44,6 +44,9 @@ public sealed class ValidationTests : IAsyncLifetime
     [InlineData("boxes_input", "\"[[10, 10, 20]]\"", "boxes_input")]
     [InlineData("image", "123", "image")]
     [InlineData("image_id", "\"\"", "image_id")]
+    [InlineData("webhook", "42", "webhook")]
+    [InlineData("webhook", "\"ftp://example.com/hook\"", "webhook")]
+    [InlineData("webhook", "\"not a url\"", "webhook")]
     public async Task PostV1_FieldOutOfRuleOrType_Answers400NamingTheField(string field, string json, string named)
     {
         var body = new JsonObject { ["image"] = TestImages.Base64Png(), ["text_prompt"] = "red" };

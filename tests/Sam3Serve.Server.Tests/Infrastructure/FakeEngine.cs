@@ -12,6 +12,7 @@ namespace Sam3Serve.Server.Tests.Infrastructure;
 public sealed class FakeEngine : ISegmentationEngine
 {
     private int _calls;
+    private int _cancelled;
 
     public bool IsReady { get; set; } = true;
 
@@ -22,6 +23,9 @@ public sealed class FakeEngine : ISegmentationEngine
     public List<SegmentationRequest> Requests { get; } = [];
 
     public int Calls => Volatile.Read(ref _calls);
+
+    /// <summary>Requests that stopped because their cancellation token fired.</summary>
+    public int Cancelled => Volatile.Read(ref _cancelled);
 
     /// <summary>When set, every request throws this (an engine bug, as far as the server can tell).</summary>
     public Exception? Fault { get; set; }
@@ -38,7 +42,15 @@ public sealed class FakeEngine : ISegmentationEngine
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (Delay > TimeSpan.Zero)
         {
-            await Task.Delay(Delay, cancellationToken);
+            try
+            {
+                await Task.Delay(Delay, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                Interlocked.Increment(ref _cancelled);
+                throw;
+            }
         }
         if (Fault is { } fault)
         {

@@ -40,7 +40,8 @@ public sealed class ServiceFixture : IAsyncDisposable
         await fixture._app.StartAsync();
         var address = LoopbackWebServer.AddressOf(fixture._app);
         fixture.BaseAddress = new Uri(address);
-        fixture.ApiKey = await fixture.CreateKeyAsync("tests", credits: null, rpm: null);
+        // Unique, so a second fixture may start on the same data dir (restart tests).
+        fixture.ApiKey = await fixture.CreateKeyAsync($"tests-{Guid.NewGuid():N}", credits: null, rpm: null);
         return fixture;
     }
 

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Sam3Serve.Contracts.Output;
+using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Server.Errors;
+
+namespace Sam3Serve.Server.Output;
+
+/// <summary>
+/// The bodies of a v2 request (contract §5.2): what <c>GET .../status</c> and <c>GET /v2/requests/{id}</c>
+/// answer, what cancel answers, and what a webhook carries (the latter body at the moment the request ended).
+/// </summary>
+public static class RequestBodies
+{
+    /// <summary>The <c>GET /v2/requests/{id}/status</c> body (no output object).</summary>
+    public static JsonObject Status(JobRecord job, string baseUrl) => Describe(job, baseUrl, includeOutput: false);
+
+    /// <summary>The <c>GET /v2/requests/{id}</c> body: with the output object (absolute media URLs) when completed.</summary>
+    public static JsonObject Result(JobRecord job, string baseUrl) => Describe(job, baseUrl, includeOutput: true);
+
+    private static JsonObject Describe(JobRecord job, string baseUrl, bool includeOutput)
+    {
+        var urls = RequestUrls.For(baseUrl, job.Id);
+        var metrics = JsonNode.Parse(job.MetricsJson) ?? new JsonObject();
+        switch (job.Status)
+        {
+            case JobStatus.Queued or JobStatus.Processing:
+                return new JsonObject
+                {
+                    ["status"] = job.Status == JobStatus.Queued ? "QUEUED" : "PROCESSING",
+                    ["request_id"] = job.Id,
+                    ["status_url"] = urls.StatusUrl,
+                    ["response_url"] = urls.ResponseUrl,
+                    ["metrics"] = new JsonObject(),
+                };
+            case JobStatus.Failed:
+                return new JsonObject
+                {
+                    ["status"] = "FAILED",
+                    ["request_id"] = job.Id,
+                    ["error"] = job.Error,
+                    ["metrics"] = metrics,
+                };
+            default:
+                var body = new JsonObject
+                {
+                    ["status"] = "COMPLETED",
+                    ["request_id"] = job.Id,
+                    ["metrics"] = metrics,
+                };
+                if (includeOutput)
+                {
+                    body["error"] = null;
+                    var output = JsonSerializer.Deserialize<OutputObject>(job.OutputJson!, JsonOptions.Web)!;
+                    body["output"] = JsonSerializer.SerializeToNode(OutputLinks.Absolute(output, baseUrl, job.Id), JsonOptions.Web);
+                }
+                return body;
+        }
+    }
+}

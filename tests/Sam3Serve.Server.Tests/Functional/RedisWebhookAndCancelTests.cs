@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using System.Net;
+using Sam3Serve.Server.Tests.Infrastructure;
+using Sam3Serve.Server.Webhooks;
+using Sam3Serve.Tests.Common;
+using Xunit;
+
+namespace Sam3Serve.Server.Tests.Functional;
+
+/// <summary>
+/// Contract §8 across processes on the Redis store: an API host and a worker host (in-process here, each with
+/// its own data dir) share one Redis; the worker's webhook is signed with the secret both share, and a cancel
+/// made through the API stops the engine in the worker at once (its store notice, not a lease renewal).
+/// </summary>
+public sealed class RedisWebhookAndCancelTests
+{
+    private static Task<ServiceFixture> StartAsync(OwnRedisServer redis, string role, Action<FakeEngine>? engine = null) =>
+        ServiceFixture.StartAsync(o =>
+        {
+            o.Store = "redis";
+            o.Redis = redis.Endpoint;
+            o.Role = role;
+            o.AllowImageHost = ["127.0.0.1"];
+            o.WebhookRetryDelays = [0.3, 0.3];
+            o.LeaseSeconds = 60; // renewals every 20 s: a prompt stop can only come from the cancel notice
+        }, engine);
+
+    [Fact]
+    public async Task WorkerProcessWebhook_IsSignedWithTheSecretEveryProcessShares()
+    {
+        using var redis = await OwnRedisServer.StartOrSkipAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var api = await StartAsync(redis, "api");
+        await using var worker = await StartAsync(redis, "worker");
+        using var client = api.Client();
+
+        var submit = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", webhook = receiver.Url }));
+        var id = submit["request_id"]!.GetValue<string>();
+        var delivery = Assert.Single(await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30)));
+
+        var result = await HttpAssert.JsonAsync(await client.GetAsync($"/v2/requests/{id}"));
+        Assert.Equal(result.ToJsonString(), delivery.Json.ToJsonString());
+        // Media URLs name the API's address, where the request was submitted, not the worker's.
+        Assert.StartsWith(api.BaseAddress.AbsoluteUri, delivery.Json["output"]!["preview"]!.GetValue<string>());
+        var apiSecret = File.ReadAllText(Path.Combine(api.Options.DataDir, WebhookSecret.FileName)).Trim();
+        var workerSecret = File.ReadAllText(Path.Combine(worker.Options.DataDir, WebhookSecret.FileName)).Trim();
+        Assert.Equal(apiSecret, workerSecret);
+        Assert.True(WebhookReceiver.SignatureValid(delivery, apiSecret));
+    }
+
+    [Fact]
+    public async Task CancelThroughTheApi_StopsTheEngineInTheWorkerProcess_AndTheWebhookReportsIt()
+    {
+        using var redis = await OwnRedisServer.StartOrSkipAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var api = await StartAsync(redis, "api");
+        await using var worker = await StartAsync(redis, "worker", e => e.Delay = TimeSpan.FromSeconds(60));
+        using var client = api.Client();
+
+        var submit = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", webhook = receiver.Url }));
+        var id = submit["request_id"]!.GetValue<string>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (worker.Engine.Calls == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the worker never started the request");
+            await Task.Delay(50);
+        }
+
+        var clock = Stopwatch.StartNew();
+        var cancel = await HttpAssert.JsonAsync(await client.PostAsync($"/v2/requests/{id}/cancel", null));
+        Assert.Equal("cancelled", cancel["error"]!.GetValue<string>());
+        while (worker.Engine.Cancelled == 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), "the worker's engine was not cancelled by the notice");
+            await Task.Delay(20);
+        }
+
+        var delivery = Assert.Single(await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30)));
+        Assert.Equal("FAILED", delivery.Json["status"]!.GetValue<string>());
+        Assert.Equal("cancelled", delivery.Json["error"]!.GetValue<string>());
+        await Task.Delay(500);
+        var after = await HttpAssert.JsonAsync(await client.GetAsync($"/v2/requests/{id}"), HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("cancelled", after["error"]!.GetValue<string>());
+        Assert.Single(receiver.Deliveries);
+    }
+}
