@@ -4,6 +4,7 @@ using Sam3Serve.FaultSuite.Hostile;
 using Sam3Serve.FaultSuite.Load;
 using Sam3Serve.FaultSuite.Processes;
 using Sam3Serve.FaultSuite.Webhooks;
+using Xunit;
 
 namespace Sam3Serve.Cli.Tests;
 

@@ -93,6 +93,18 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task PostV1_StoreUnreachableMidRequest_Answers503WithRetryAfter()
+    {
+        // What a Redis restart looks like from inside a request (the fault suite's kill -9 found these as 500s).
+        await using var service = await ServiceFixture.StartAsync(engine: e => e.Fault =
+            new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "SocketFailure on 127.0.0.1:6379"));
+        using var client = service.Client();
+        var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" });
+        await HttpAssert.ErrorAsync(response, HttpStatusCode.ServiceUnavailable, "retry");
+        Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
     public async Task PostV1_EngineFault_Answers500WithoutDetail_AndV2Fails()
     {
         await using var service = await ServiceFixture.StartAsync(engine: e => e.Fault = new InvalidOperationException("secret internal detail"));
