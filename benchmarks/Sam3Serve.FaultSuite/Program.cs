@@ -93,13 +93,19 @@ static async Task<int> LoadAsync(SuiteSetup suite, TimeSpan duration, int concur
     var v1Lost = report.V1Outcomes.Where(o => o.Key is "connection error" or "timeout").Sum(o => o.Value);
     PrintLoad(report);
     Console.WriteLine($"lost: {lost} accepted /v2 requests without a final state, {v1Lost} /v1 requests without an answer");
-    var hooks = receiver is null ? 0 : report.Accepted.Count(r => !receiver.Deliveries.Any(d => d.RequestId == r.Id));
+    var hooks = 0;
     if (receiver is not null)
     {
-        Console.WriteLine($"webhooks: {receiver.Deliveries.Count} deliveries for {report.Accepted.Count} requests; not delivered (yet): {hooks}");
+        // Only this run's requests (the ramp's deliveries are in the receiver too).
+        var ids = report.Accepted.Select(r => r.Id).ToHashSet();
+        var deliveries = receiver.Deliveries.Where(d => ids.Contains(d.RequestId)).ToList();
+        var delivered = deliveries.Select(d => d.RequestId).ToHashSet();
+        hooks = ids.Count(id => !delivered.Contains(id));
+        Console.WriteLine($"webhooks: {deliveries.Count} deliveries for {ids.Count} requests ({deliveries.Count - delivered.Count} repeated); " +
+            $"not delivered: {hooks}; bad signatures: {deliveries.Count(d => d.SignatureValid == false)}");
     }
     var serverErrors = report.V1Outcomes.Concat(report.V2SubmitOutcomes).Where(o => o.Key.StartsWith('5')).Sum(o => o.Value);
-    return lost == 0 && v1Lost == 0 && serverErrors == 0 ? 0 : 1;
+    return lost == 0 && v1Lost == 0 && serverErrors == 0 && hooks == 0 ? 0 : 1;
 }
 
 static async Task<int> ChaosAsync(SuiteSetup suite, TimeSpan duration, int kills, int concurrency)
