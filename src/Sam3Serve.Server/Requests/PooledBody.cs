@@ -66,10 +66,12 @@ public sealed class PooledBody : IDisposable
                 }
             }
         }
-        catch (IOException e) when (e is not Microsoft.AspNetCore.Connections.ConnectionResetException && !cancellationToken.IsCancellationRequested)
+        catch (IOException e) when (e is not (BadHttpRequestException or Microsoft.AspNetCore.Connections.ConnectionResetException)
+            && !cancellationToken.IsCancellationRequested)
         {
             // Kestrel reports some framing errors (a chunk size that overflows) as a plain IOException rather
-            // than a BadHttpRequestException: the client's fault all the same.
+            // than a BadHttpRequestException (which the error middleware maps itself, 413 included): the
+            // client's fault all the same.
             ArrayPool<byte>.Shared.Return(buffer);
             throw new ApiException(400, $"the request body could not be read: {e.Message}");
         }

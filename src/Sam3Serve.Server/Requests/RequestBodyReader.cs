@@ -77,7 +77,7 @@ public static class RequestBodyReader
         {
             form = await request.ReadFormAsync(cancellationToken);
         }
-        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        catch (IOException e) when (e is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
         {
             // A body that ends before its closing boundary, or broken chunked framing underneath it.
             throw new ApiException(400, $"malformed multipart body: {e.Message}");
