@@ -49,6 +49,10 @@ static async Task<int> HostileAsync(SuiteSetup suite, int requests, int concurre
             break;
         }
     }
+    foreach (var line in report.Accepted.Distinct().Take(12))
+    {
+        Console.WriteLine("  answered 2xx: " + line);
+    }
     var peak = server.ResidentBytes();
     var after = await SuiteSetup.SteadyResidentAsync(server, suite.Key, 100);
     // Back to baseline: within a quarter of it or 64 MB, whichever is more (the GC keeps some of what it grew).

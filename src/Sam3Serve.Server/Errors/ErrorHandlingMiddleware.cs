@@ -55,12 +55,17 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         }
     }
 
-    /// <summary>A connection failure or time-out talking to Redis, however deep it is wrapped.</summary>
+    /// <summary>A connection failure, time-out or still-loading answer from Redis, however deep it is wrapped.</summary>
     private static bool IsStoreUnreachable(Exception e)
     {
         for (Exception? current = e; current is not null; current = current.InnerException)
         {
             if (current is StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException)
+            {
+                return true;
+            }
+            // A Redis just restarted answers LOADING while it replays its append-only file.
+            if (current is StackExchange.Redis.RedisServerException && current.Message.StartsWith("LOADING", StringComparison.Ordinal))
             {
                 return true;
             }
