@@ -83,6 +83,10 @@ public sealed class HostileRequests(string apiKey, int seed = 11)
             $"{{\"image\":\"{SmallImage}\",\"points_per_side\":-1}}",
             $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"red\",\"threshold\":1e308}}",
             $"{{\"image\":null,\"text_prompt\":\"red\"}}",
+            $"{{\"image\":\"{SmallImage}\",\"image\":\"x\",\"text_prompt\":\"red\"}}",
+            $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"\\udc00red\"}}",
+            $"{{\"image\":\"{SmallImage}\",\"text_prompts\":\"[\\\"\\\\ud800\\\"]\"}}",
+            $"{{\"image\":\"{SmallImage}\",\"points_input\":\"{{\\\"a\\\":1,\\\"a\\\":2}}\"}}",
         ];
         return Post("wrong-types", Endpoint(), Encoding.UTF8.GetBytes(bodies[n % bodies.Length]));
     }

@@ -50,10 +50,15 @@ public static class RequestBodyReader
         {
             throw new ApiException(400, $"malformed JSON body: it holds too many values ({separators} separators; at most {MaxSeparators})");
         }
+        if (!StringsAreReadable(span))
+        {
+            throw new ApiException(400, "malformed JSON body: a string holds a \\u escape of a lone surrogate (not a character)");
+        }
         JsonNode? node;
         try
         {
-            var document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 16 });
+            // Duplicate names would throw an ArgumentException (a 500) when the object is first read; refuse them here.
+            var document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false });
             body.Attach(document);
             node = document.RootElement.ValueKind switch
             {
@@ -68,6 +73,39 @@ public static class RequestBodyReader
         return node is JsonObject obj
             ? (obj, null)
             : throw new ApiException(400, "the request body must be a JSON object");
+    }
+
+    /// <summary>
+    /// False when a string or name holds a \u escape of a lone surrogate: System.Text.Json accepts it while
+    /// parsing but throws InvalidOperationException (a 500) when the string is read. Only text with a \uD...
+    /// escape can be affected, so only such text (rare) is read through once.
+    /// </summary>
+    internal static bool StringsAreReadable(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOf("\\ud"u8) < 0 && json.IndexOf("\\uD"u8) < 0)
+        {
+            return true;
+        }
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 16 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    reader.GetString();
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+        catch (JsonException)
+        {
+            // Malformed otherwise: the parse that follows reports it.
+        }
+        return true;
     }
 
     private static async Task<(JsonObject, byte[]?)> ReadFormAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
@@ -121,7 +159,8 @@ public static class RequestBodyReader
             if (text is "true" or "True" or "1") return JsonValue.Create(true);
             if (text is "false" or "False" or "0") return JsonValue.Create(false);
         }
-        if (name == "text_prompts" && text.TrimStart().StartsWith('['))
+        // (An array whose strings cannot be read stays text: the validator then refuses it by name.)
+        if (name == "text_prompts" && text.TrimStart().StartsWith('[') && StringsAreReadable(System.Text.Encoding.UTF8.GetBytes(text)))
         {
             try
             {

@@ -385,9 +385,14 @@ public static class RequestValidator
             fail(name, $"is {text.Length} characters long; at most {MaxEmbeddedLength}");
             return null;
         }
+        if (!RequestBodyReader.StringsAreReadable(System.Text.Encoding.UTF8.GetBytes(text)))
+        {
+            fail(name, "holds a \\u escape of a lone surrogate (not a character)");
+            return null;
+        }
         try
         {
-            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 8 });
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
         }
         catch (JsonException)
         {
