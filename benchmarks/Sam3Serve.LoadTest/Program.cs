@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -11,13 +10,15 @@ using Sam3Serve.LoadTest;
 using Sam3Serve.Server;
 using SkiaSharp;
 
-// Usage: dotnet run -c Release --project benchmarks/Sam3Serve.LoadTest -- [--image PATH] [--requests N] [--concurrency C]
-//        [--api v1|v2] [--url http://host:port --key KEY] [--prompt TEXT]
+// Usage: dotnet run -c Release --project benchmarks/Sam3Serve.LoadTest -- [--image PATH] [--size 1280x720] [--requests N]
+//        [--concurrency C] [--api v1|v2] [--url http://host:port --key KEY] [--prompt TEXT]
 // Without --url: starts the real service in-process on loopback with an instant engine, sends N requests
-// with a ~1-megapixel JPEG, and reports the server's time outside the engine (client latency minus
+// with the image re-encoded as a JPEG of --size (default 1280x720; ../shared's truck.jpg, or a generated
+// photo-like picture in a clone without ../shared), and reports the server's time outside the engine (client latency minus
 // x-inference-time). With --url: loads a running service (any engine) and reports end-to-end latency;
 // for v2 that is submit to COMPLETED, observed by polling the status URL every 10 ms.
-var imagePath = Arg("--image", FindDefaultImage());
+var imagePath = Arg("--image", FindDefaultImage() ?? "");
+var size = Arg("--size", "1280x720").Split('x');
 var requests = int.Parse(Arg("--requests", "200"), CultureInfo.InvariantCulture);
 var concurrency = int.Parse(Arg("--concurrency", "1"), CultureInfo.InvariantCulture);
 var mode = Arg("--api", "v1");
@@ -25,7 +26,8 @@ var mode = Arg("--api", "v1");
 var externalUrl = Arg("--url", "");
 var prompt = Arg("--prompt", "object");
 
-var jpeg = ToOneMegapixelJpeg(File.ReadAllBytes(imagePath), out var width, out var height);
+int width = int.Parse(size[0], CultureInfo.InvariantCulture), height = int.Parse(size[1], CultureInfo.InvariantCulture);
+var jpeg = ToJpeg(imagePath.Length > 0 ? File.ReadAllBytes(imagePath) : null, width, height);
 var dataDir = Path.Combine(Path.GetTempPath(), "sam3serve-load-" + Guid.NewGuid().ToString("N"));
 WebApplication? app = null;
 string address, key;
@@ -53,7 +55,9 @@ var clients = address.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(a
 var turn = 0;
 HttpClient NextClient() => clients[(int)((uint)Interlocked.Increment(ref turn) % clients.Length)];
 var client = clients[0];
-var body = new { image = Convert.ToBase64String(jpeg), text_prompt = prompt };
+// Serialized once: the client's own JSON work must not count as server time.
+var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { image = Convert.ToBase64String(jpeg), text_prompt = prompt });
+HttpContent Body() => new ByteArrayContent(body) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json") } };
 
 Console.WriteLine($"image {width}x{height} JPEG, {jpeg.Length} bytes ({jpeg.Length * 4 / 3} base64); {requests} requests, concurrency {concurrency}, {Environment.ProcessorCount} cores");
 for (var i = 0; i < 20; i++)
@@ -61,6 +65,8 @@ for (var i = 0; i < 20; i++)
     await SendAsync();
 }
 var overheads = new List<double>();
+var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+var (gen2Before, pauseBefore) = (GC.CollectionCount(2), GC.GetTotalPauseDuration());
 var wall = Stopwatch.StartNew();
 var next = 0;
 await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
@@ -75,11 +81,18 @@ await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
     }
 }));
 wall.Stop();
+var cpuPerRequest = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / requests;
 overheads.Sort();
 Console.WriteLine(app is null
     ? $"end-to-end latency ({mode}): median {Percentile(0.5):F1} ms, p90 {Percentile(0.9):F1} ms, p99 {Percentile(0.99):F1} ms, max {overheads[^1] * 1000:F1} ms"
     : $"server time outside the engine per request: median {Percentile(0.5):F1} ms, p90 {Percentile(0.9):F1} ms, p99 {Percentile(0.99):F1} ms, max {overheads[^1] * 1000:F1} ms");
 Console.WriteLine($"throughput {requests / wall.Elapsed.TotalSeconds:F1} requests/s");
+// CPU time is far less sensitive than latency to other processes on a busy machine (in-process: client included).
+if (app is not null)
+{
+    Console.WriteLine($"CPU time of this process per request (server and client): {cpuPerRequest:F1} ms; " +
+        $"{GC.CollectionCount(2) - gen2Before} gen2 GCs, GC pauses {(GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds / requests:F2} ms per request");
+}
 // Where the server's time went, from its own Prometheus histograms (mean over warm-up and measured requests).
 if (app is null)
 {
@@ -113,7 +126,7 @@ async Task<double> SendAsync()
         return await SubmitAndWaitAsync();
     }
     var clock = Stopwatch.StartNew();
-    using var response = await NextClient().PostAsJsonAsync($"/{mode}/sam3-image", body);
+    using var response = await NextClient().PostAsync($"/{mode}/sam3-image", Body());
     var bytes = await response.Content.ReadAsByteArrayAsync();
     clock.Stop();
     if (!response.IsSuccessStatusCode)
@@ -128,7 +141,7 @@ async Task<double> SubmitAndWaitAsync()
 {
     var clock = Stopwatch.StartNew();
     var api = NextClient();
-    using var submit = await api.PostAsJsonAsync("/v2/sam3-image", body);
+    using var submit = await api.PostAsync("/v2/sam3-image", Body());
     var submitted = System.Text.Json.Nodes.JsonNode.Parse(await submit.Content.ReadAsStringAsync())!;
     if (!submit.IsSuccessStatusCode)
     {
@@ -159,23 +172,42 @@ string Arg(string name, string fallback)
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
 }
 
-static string FindDefaultImage()
+static string? FindDefaultImage()
 {
     for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
     {
         var candidate = Path.Combine(dir.FullName, "shared", "testdata", "images", "truck.jpg");
         if (File.Exists(candidate)) return candidate;
     }
-    return Path.Combine("..", "shared", "testdata", "images", "truck.jpg");
+    return null;
 }
 
-static byte[] ToOneMegapixelJpeg(byte[] source, out int width, out int height)
+// The photo resized to width x height, or (no photo) smooth gradients with grain, which compress about as
+// a photo does; JPEG quality 90 either way.
+static byte[] ToJpeg(byte[]? source, int width, int height)
 {
-    using var original = SKBitmap.Decode(source);
-    var scale = Math.Sqrt(1_000_000.0 / (original.Width * original.Height));
-    width = (int)Math.Round(original.Width * scale);
-    height = (int)Math.Round(original.Height * scale);
+    using var original = source is null ? Generated(width, height) : SKBitmap.Decode(source);
     using var resized = original.Resize(new SKImageInfo(width, height), new SKSamplingOptions(SKFilterMode.Linear));
     using var data = resized.Encode(SKEncodedImageFormat.Jpeg, 90);
     return data.ToArray();
+}
+
+static SKBitmap Generated(int width, int height)
+{
+    var bitmap = new SKBitmap(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+    var random = new Random(7);
+    var pixels = bitmap.GetPixelSpan();
+    for (var y = 0; y < height; y++)
+    {
+        for (var x = 0; x < width; x++)
+        {
+            var i = ((y * width) + x) * 4;
+            var grain = random.Next(-12, 13);
+            pixels[i] = (byte)Math.Clamp((255 * x / width) + grain, 0, 255);
+            pixels[i + 1] = (byte)Math.Clamp((255 * y / height) + grain, 0, 255);
+            pixels[i + 2] = (byte)Math.Clamp(128 + (int)(80 * Math.Sin((x + y) / 60.0)) + grain, 0, 255);
+            pixels[i + 3] = 255;
+        }
+    }
+    return bitmap;
 }

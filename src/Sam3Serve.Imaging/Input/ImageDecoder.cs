@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using Sam3Serve.Contracts.Inference;
 using SkiaSharp;
@@ -10,6 +11,9 @@ namespace Sam3Serve.Imaging.Input;
 /// </summary>
 public static class ImageDecoder
 {
+    // Skia hands out one shared sRGB object; disposing it is a no-op, so it is kept rather than fetched per image.
+    private static readonly SKColorSpace Srgb = SKColorSpace.CreateSrgb();
+
     /// <summary>
     /// Reads only the header: format and size after EXIF orientation. Throws <see cref="ImageInputException"/>
     /// Invalid for data that is not a supported image, TooLarge when width × height exceeds <paramref name="maxPixels"/>.
@@ -32,8 +36,7 @@ public static class ImageDecoder
 
         // Premultiplied RGBA holds each colour already multiplied by its alpha, which is exactly the colour
         // composited over black; dropping the alpha byte therefore gives "alpha over black".
-        using var srgb = SKColorSpace.CreateSrgb();
-        var decodeInfo = new SKImageInfo(stored.Width, stored.Height, SKColorType.Rgba8888, SKAlphaType.Premul, srgb);
+        var decodeInfo = new SKImageInfo(stored.Width, stored.Height, SKColorType.Rgba8888, SKAlphaType.Premul, Srgb);
         var pixels = new byte[(long)info.Width * info.Height * 3];
         var orientation = new Orientation(stored.Width, stored.Height, codec.EncodedOrigin);
 
@@ -57,26 +60,37 @@ public static class ImageDecoder
         }
     }
 
+    // Rows per GetScanlines call: one call per row costs a native transition and codec set-up per row, a
+    // whole-image buffer costs memory; a band of about 64 KiB keeps both small.
+    private const int BandBytes = 64 * 1024;
+
     private static SKCodecResult DecodeByRows(SKCodec codec, SKImageInfo decodeInfo, Orientation orientation, byte[] pixels)
     {
-        var row = new byte[decodeInfo.RowBytes];
-        var handle = GCHandle.Alloc(row, GCHandleType.Pinned);
+        var rowBytes = decodeInfo.RowBytes;
+        var band = Math.Max(1, BandBytes / rowBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(band * rowBytes);
+        var handle = GCHandle.Alloc(buffer, GCHandleType.Pinned);
         try
         {
             var address = handle.AddrOfPinnedObject();
-            for (var y = 0; y < decodeInfo.Height; y++)
+            for (var y = 0; y < decodeInfo.Height; y += band)
             {
-                if (codec.GetScanlines(address, 1, decodeInfo.RowBytes) != 1)
+                var rows = Math.Min(band, decodeInfo.Height - y);
+                if (codec.GetScanlines(address, rows, rowBytes) != rows)
                 {
                     return SKCodecResult.IncompleteInput;
                 }
-                orientation.CopyRow(row, y, pixels);
+                for (var r = 0; r < rows; r++)
+                {
+                    orientation.CopyRow(buffer.AsSpan(r * rowBytes, decodeInfo.Width * 4), y + r, pixels);
+                }
             }
             return SKCodecResult.Success;
         }
         finally
         {
             handle.Free();
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

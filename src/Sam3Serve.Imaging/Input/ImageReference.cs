@@ -57,6 +57,38 @@ public abstract record ImageReference
             "image is neither an http(s) URL, a data URI nor valid base64");
     }
 
+    /// <summary>
+    /// <see cref="Parse(string, long)"/> for the field's UTF-8 bytes (unescaped JSON string content): base64 and
+    /// data URI payloads are decoded straight from them, without a UTF-16 copy of the payload; the same rules
+    /// and errors apply.
+    /// </summary>
+    public static ImageReference Parse(ReadOnlySpan<byte> utf8, long maxBytes)
+    {
+        var text = utf8.Trim(" \t\r\n\f\v"u8);
+        if (text.IsEmpty)
+        {
+            throw new ImageInputException(ImageErrorKind.Invalid, "image is empty");
+        }
+        var colon = text.IndexOf((byte)':');
+        if (colon < 0)
+        {
+            return new Inline(Base64Payload.Decode(text, maxBytes, "image"));
+        }
+        if (colon == 4 && System.Text.Ascii.EqualsIgnoreCase(text[..4], "data"u8))
+        {
+            var afterScheme = text[5..];
+            var comma = afterScheme.IndexOf((byte)',');
+            if (comma < 0)
+            {
+                throw new ImageInputException(ImageErrorKind.Invalid, "image data URI has no ',' before its payload");
+            }
+            CheckDataUriHeader(System.Text.Encoding.UTF8.GetString(afterScheme[..comma]));
+            return new Inline(Base64Payload.Decode(afterScheme[(comma + 1)..], maxBytes, "image data URI payload"));
+        }
+        // URLs and refusals: short, so the text path serves.
+        return Parse(System.Text.Encoding.UTF8.GetString(text), maxBytes);
+    }
+
     private static byte[] DecodeDataUri(ReadOnlySpan<char> afterScheme, long maxBytes)
     {
         var comma = afterScheme.IndexOf(',');
@@ -64,8 +96,14 @@ public abstract record ImageReference
         {
             throw new ImageInputException(ImageErrorKind.Invalid, "image data URI has no ',' before its payload");
         }
-        var header = afterScheme[..comma].Trim();
-        var parameters = header.ToString().Split(';', StringSplitOptions.TrimEntries);
+        CheckDataUriHeader(afterScheme[..comma].ToString());
+        return Base64Payload.Decode(afterScheme[(comma + 1)..], maxBytes, "image data URI payload");
+    }
+
+    /// <summary>The part between "data:" and ",": an image (or octet-stream) media type and ";base64".</summary>
+    private static void CheckDataUriHeader(string header)
+    {
+        var parameters = header.Trim().Split(';', StringSplitOptions.TrimEntries);
         var mediaType = parameters[0];
         if (mediaType.Length > 0
             && !mediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase)
@@ -77,7 +115,6 @@ public abstract record ImageReference
         {
             throw new ImageInputException(ImageErrorKind.Invalid, "image data URI must be base64-encoded (data:image/...;base64,...)");
         }
-        return Base64Payload.Decode(afterScheme[(comma + 1)..], maxBytes, "image data URI payload");
     }
 
     private static bool IsUriScheme(string scheme)

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using SkiaSharp;
 
 namespace Sam3Serve.Imaging.Input;
@@ -42,13 +44,7 @@ internal sealed class Orientation
     {
         if (_identity)
         {
-            var target = rgb.Slice(y * _width * 3, _width * 3);
-            for (int s = 0, d = 0; d < target.Length; s += 4, d += 3)
-            {
-                target[d] = rgbaRow[s];
-                target[d + 1] = rgbaRow[s + 1];
-                target[d + 2] = rgbaRow[s + 2];
-            }
+            PackRgba(rgbaRow[..(_width * 4)], rgb.Slice(y * _width * 3, _width * 3));
             return;
         }
         var step = ((_dxY * _outWidth) + _dxX) * 3;
@@ -58,6 +54,28 @@ internal sealed class Orientation
             rgb[dst] = rgbaRow[x * 4];
             rgb[dst + 1] = rgbaRow[(x * 4) + 1];
             rgb[dst + 2] = rgbaRow[(x * 4) + 2];
+        }
+    }
+
+    // Byte shuffle taking four RGBA pixels (16 bytes) to four RGB pixels (the first 12 bytes).
+    private static readonly Vector128<byte> RgbaToRgb = Vector128.Create((byte)0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, 0x80, 0x80, 0x80, 0x80);
+
+    /// <summary>Drops the alpha byte of every pixel: 16 bytes in, 12 out per step, the tail one pixel at a time.</summary>
+    internal static void PackRgba(ReadOnlySpan<byte> rgba, Span<byte> rgb)
+    {
+        int s = 0, d = 0;
+        ref var source = ref MemoryMarshal.GetReference(rgba);
+        ref var target = ref MemoryMarshal.GetReference(rgb);
+        // Each store writes 16 bytes of which the last 4 are overwritten by the next step, so stop while 16 fit.
+        for (; s + 16 <= rgba.Length && d + 16 <= rgb.Length; s += 16, d += 12)
+        {
+            Vector128.Shuffle(Vector128.LoadUnsafe(ref source, (nuint)s), RgbaToRgb).StoreUnsafe(ref target, (nuint)d);
+        }
+        for (; d + 3 <= rgb.Length; s += 4, d += 3)
+        {
+            rgb[d] = rgba[s];
+            rgb[d + 1] = rgba[s + 1];
+            rgb[d + 2] = rgba[s + 2];
         }
     }
 }

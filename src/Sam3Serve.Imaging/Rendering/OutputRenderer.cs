@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Sam3Serve.Contracts.Inference;
@@ -40,68 +41,84 @@ public static class OutputRenderer
             }
         }
 
-        var mask = new byte[width * height];
-        var preview = options.ReturnPreview ? new byte[width * height] : null;
+        // The two full-size scratch buffers come from the pool: at 1280x720 they are 0.9 MB each, and fresh
+        // ones per request land on the large object heap and drive gen2 collections (issue 11's profile).
+        var count = width * height;
+        var maskBuffer = ArrayPool<byte>.Shared.Rent(count);
+        var previewBuffer = options.ReturnPreview ? ArrayPool<byte>.Shared.Rent(count) : null;
+        var media = new List<MediaFile>();
+        var entries = new List<MaskEntry>(objects.Count);
         // Preview values are index + 1, or 255 for a lone object; past 255 objects they saturate at 255.
         var lone = objects.Count == 1;
         using var overlay = options.ReturnOverlay ? PngWriter.ToOpaqueBitmap(image) : null;
-        var overlayPixels = overlay is null ? default : overlay.GetPixelSpan();
-
-        var media = new List<MediaFile>();
-        var entries = new List<MaskEntry>(objects.Count);
-        for (var i = 0; i < objects.Count; i++)
+        try
         {
-            var detected = objects[i];
-            FillMask(detected.Mask, mask, width, height);
-            var area = (long)mask.Length - mask.AsSpan().Count((byte)0);
-            if (preview is not null)
+            var mask = maskBuffer.AsSpan(0, count);
+            var preview = previewBuffer is null ? default : previewBuffer.AsSpan(0, count);
+            preview.Clear();
+            var overlayPixels = overlay is null ? default : overlay.GetPixelSpan();
+            for (var i = 0; i < objects.Count; i++)
             {
-                MaskOps.Stamp(preview, mask, lone ? (byte)255 : (byte)Math.Min(i + 1, 255));
+                var detected = objects[i];
+                FillMask(detected.Mask, mask, width, height);
+                var area = (long)count - mask.Count((byte)0);
+                if (previewBuffer is not null)
+                {
+                    MaskOps.Stamp(preview, mask, lone ? (byte)255 : (byte)Math.Min(i + 1, 255));
+                }
+                if (overlay is not null)
+                {
+                    OverlayPainter.Paint(overlayPixels, mask, width, height, OverlayPainter.ColourFor(i));
+                }
+                var maskNode = options.ReturnMasks ? MaskOutput(maskBuffer, width, height, i, options.MaskFormat, media) : null;
+                entries.Add(new MaskEntry
+                {
+                    Index = i,
+                    Score = ShortestDouble(detected.Score),
+                    Box = [.. detected.Box.Select(v => Math.Round((double)v, 2, MidpointRounding.AwayFromZero))],
+                    Area = area,
+                    PromptIndex = detected.PromptIndex,
+                    Mask = maskNode,
+                });
+            }
+
+            var leading = new List<MediaFile>(2);
+            if (previewBuffer is not null)
+            {
+                leading.Add(new MediaFile(PreviewName, PngWriter.EncodeGray8(previewBuffer, width, height)));
             }
             if (overlay is not null)
             {
-                OverlayPainter.Paint(overlayPixels, mask, width, height, OverlayPainter.ColourFor(i));
+                leading.Add(new MediaFile(OverlayName, PngWriter.Encode(overlay)));
             }
-            var maskNode = options.ReturnMasks ? MaskOutput(mask, width, height, i, options.MaskFormat, media) : null;
-            entries.Add(new MaskEntry
+            media.InsertRange(0, leading);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(maskBuffer);
+            if (previewBuffer is not null)
             {
-                Index = i,
-                Score = ShortestDouble(detected.Score),
-                Box = [.. detected.Box.Select(v => Math.Round((double)v, 2, MidpointRounding.AwayFromZero))],
-                Area = area,
-                PromptIndex = detected.PromptIndex,
-                Mask = maskNode,
-            });
+                ArrayPool<byte>.Shared.Return(previewBuffer);
+            }
         }
-
-        var leading = new List<MediaFile>(2);
-        if (preview is not null)
-        {
-            leading.Add(new MediaFile(PreviewName, PngWriter.EncodeGray8(preview, width, height)));
-        }
-        if (overlay is not null)
-        {
-            leading.Add(new MediaFile(OverlayName, PngWriter.Encode(overlay)));
-        }
-        media.InsertRange(0, leading);
 
         var output = new OutputObject
         {
             Width = width,
             Height = height,
             Mode = request.Mode.ToString().ToLowerInvariant(),
-            Preview = preview is null ? null : PreviewName,
+            Preview = options.ReturnPreview ? PreviewName : null,
             Overlay = overlay is null ? null : OverlayName,
             Masks = entries,
         };
         return new RenderedOutput(output, media);
     }
 
-    private static void FillMask(IObjectMask source, byte[] mask, int width, int height)
+    private static void FillMask(IObjectMask source, Span<byte> mask, int width, int height)
     {
         for (var y = 0; y < height; y++)
         {
-            var row = mask.AsSpan(y * width, width);
+            var row = mask.Slice(y * width, width);
             source.FillRow(y, row);
             // The contract says 0 or 1; anything else nonzero is read as inside.
             if (row.ContainsAnyExceptInRange((byte)0, (byte)1))
@@ -114,8 +131,10 @@ public static class OutputRenderer
         }
     }
 
-    private static JsonNode MaskOutput(byte[] mask, int width, int height, int index, MaskFormat format, List<MediaFile> media)
+    /// <summary>The per-mask output; <paramref name="buffer"/> is a pooled array whose first width × height bytes are the mask.</summary>
+    private static JsonNode MaskOutput(byte[] buffer, int width, int height, int index, MaskFormat format, List<MediaFile> media)
     {
+        var mask = buffer.AsSpan(0, width * height);
         switch (format)
         {
             case MaskFormat.Rle:
@@ -135,7 +154,7 @@ public static class OutputRenderer
                 // Last use of this object's buffer: turn 0/1 into 0/255 in place rather than copy it.
                 MaskOps.OnesTo255(mask);
                 var name = MaskName(index);
-                media.Add(new MediaFile(name, PngWriter.EncodeGray8(mask, width, height)));
+                media.Add(new MediaFile(name, PngWriter.EncodeGray8(buffer, width, height)));
                 return JsonValue.Create(name);
         }
     }

@@ -13,11 +13,14 @@ public static class PngWriter
     private static readonly SKPngEncoderOptions GrayOptions = new(SKPngEncoderFilterFlags.Sub, 1);
     private static readonly SKPngEncoderOptions ColourOptions = new(SKPngEncoderFilterFlags.Up, 1);
 
-    /// <summary>Encodes single-channel 8-bit pixels (row-major, no padding) as a greyscale PNG.</summary>
+    /// <summary>
+    /// Encodes single-channel 8-bit pixels (row-major, no padding: the first width × height bytes; a pooled
+    /// array may be longer) as a greyscale PNG.
+    /// </summary>
     public static byte[] EncodeGray8(byte[] pixels, int width, int height)
     {
         ArgumentNullException.ThrowIfNull(pixels);
-        if (pixels.LongLength != (long)width * height)
+        if (pixels.LongLength < (long)width * height)
         {
             throw new ArgumentException($"expected {(long)width * height} bytes for {width}x{height} grey, got {pixels.LongLength}", nameof(pixels));
         }

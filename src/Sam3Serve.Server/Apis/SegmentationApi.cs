@@ -204,7 +204,7 @@ public static class SegmentationApi
         {
             ImageReference image = submitted.ImageUpload is { } bytes
                 ? new ImageReference.Inline(bytes)
-                : ImageReference.Parse(submitted.ImageText!, options.MaxBodyBytes);
+                : ImageFieldReader.Parse(submitted.ImageField!, options.MaxBodyBytes);
             return (submitted, image);
         }
         catch (ImageInputException e)

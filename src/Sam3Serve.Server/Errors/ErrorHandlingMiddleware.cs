@@ -41,12 +41,40 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         {
             // The client went away; there is nobody to answer.
         }
+        catch (Exception e) when (!context.Response.HasStarted && IsStoreUnreachable(e))
+        {
+            // The shared store is restarting or cut off (found by the fault suite's kill -9 of Redis): that is
+            // the service being briefly unavailable, not a bug, and the client should simply retry.
+            LogStoreUnreachable(logger, context.Request.Method, context.Request.Path, e.Message);
+            await ErrorResponses.WriteAsync(context, new ApiException(503, "the request store is unreachable for the moment; retry shortly", retryAfterSeconds: 2));
+        }
         catch (Exception e) when (!context.Response.HasStarted)
         {
             LogUnexpected(logger, e, context.Request.Method, context.Request.Path);
             await ErrorResponses.WriteAsync(context, new ApiException(500, $"internal error; quote request id {requestId} when reporting it"));
         }
     }
+
+    /// <summary>A connection failure, time-out or still-loading answer from Redis, however deep it is wrapped.</summary>
+    private static bool IsStoreUnreachable(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            if (current is StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException)
+            {
+                return true;
+            }
+            // A Redis just restarted answers LOADING while it replays its append-only file.
+            if (current is StackExchange.Redis.RedisServerException && current.Message.StartsWith("LOADING", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Store unreachable on {Method} {Path}; answered 503: {Reason}")]
+    private static partial void LogStoreUnreachable(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Unexpected failure on {Method} {Path}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path);

@@ -13,6 +13,8 @@ namespace Sam3Serve.Server.Requests;
 /// </summary>
 public static class RequestBodyReader
 {
+    private const int MaxSeparators = 20_000;
+
     private static readonly HashSet<string> NumberFields = ["threshold", "points_per_side", "pred_iou_thresh", "max_masks"];
     private static readonly HashSet<string> BooleanFields = ["return_preview", "return_overlay", "return_masks"];
 
@@ -28,11 +30,41 @@ public static class RequestBodyReader
         {
             throw new ApiException(400, $"unsupported content type '{contentType}': send application/json or multipart/form-data");
         }
+        // The body goes into a pooled buffer that the parsed document reads in place (no copy of a few MB per
+        // request on the large object heap); the image field is later decoded from these very bytes. Both are
+        // released when the response has been sent, after everything read from the body has been taken out.
+        var body = await PooledBody.ReadAsync(request, maxBytes, cancellationToken);
+        request.HttpContext.Response.RegisterForDispose(body);
+        // System.Text.Json checks UTF-8 inside strings only when a string is read, and then throws an
+        // InvalidOperationException (a 500); checking the whole body first makes it the client's 400.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Memory.Span))
+        {
+            throw new ApiException(400, "malformed JSON body: it is not valid UTF-8");
+        }
+        // A parsed document costs about 12 bytes per JSON value besides the text, so a 20 MB body of "0,0,0..."
+        // would take over 100 MB. Commas and opening brackets bound the number of values from above; a real
+        // request has a few thousand at most (1000 boxes), whatever the size of its image.
+        var span = body.Memory.Span;
+        var separators = span.Count((byte)',') + span.Count((byte)'[') + span.Count((byte)'{');
+        if (separators > MaxSeparators)
+        {
+            throw new ApiException(400, $"malformed JSON body: it holds too many values ({separators} separators; at most {MaxSeparators})");
+        }
+        if (!StringsAreReadable(span))
+        {
+            throw new ApiException(400, "malformed JSON body: a string holds a \\u escape of a lone surrogate (not a character)");
+        }
         JsonNode? node;
         try
         {
-            node = await JsonNode.ParseAsync(request.Body, new JsonNodeOptions { PropertyNameCaseInsensitive = false },
-                new JsonDocumentOptions { MaxDepth = 16 }, cancellationToken);
+            // Duplicate names would throw an ArgumentException (a 500) when the object is first read; refuse them here.
+            var document = JsonDocument.Parse(body.Memory, new JsonDocumentOptions { MaxDepth = 16, AllowDuplicateProperties = false });
+            body.Attach(document);
+            node = document.RootElement.ValueKind switch
+            {
+                JsonValueKind.Object => JsonObject.Create(document.RootElement),
+                _ => null,
+            };
         }
         catch (JsonException e)
         {
@@ -43,12 +75,50 @@ public static class RequestBodyReader
             : throw new ApiException(400, "the request body must be a JSON object");
     }
 
+    /// <summary>
+    /// False when a string or name holds a \u escape of a lone surrogate: System.Text.Json accepts it while
+    /// parsing but throws InvalidOperationException (a 500) when the string is read. Only text with a \uD...
+    /// escape can be affected, so only such text (rare) is read through once.
+    /// </summary>
+    internal static bool StringsAreReadable(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOf("\\ud"u8) < 0 && json.IndexOf("\\uD"u8) < 0)
+        {
+            return true;
+        }
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 16 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                {
+                    reader.GetString();
+                }
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+        catch (JsonException)
+        {
+            // Malformed otherwise: the parse that follows reports it.
+        }
+        return true;
+    }
+
     private static async Task<(JsonObject, byte[]?)> ReadFormAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
         IFormCollection form;
         try
         {
             form = await request.ReadFormAsync(cancellationToken);
+        }
+        catch (IOException e) when (e is not BadHttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            // A body that ends before its closing boundary, or broken chunked framing underneath it.
+            throw new ApiException(400, $"malformed multipart body: {e.Message}");
         }
         catch (InvalidDataException e)
         {
@@ -89,7 +159,8 @@ public static class RequestBodyReader
             if (text is "true" or "True" or "1") return JsonValue.Create(true);
             if (text is "false" or "False" or "0") return JsonValue.Create(false);
         }
-        if (name == "text_prompts" && text.TrimStart().StartsWith('['))
+        // (An array whose strings cannot be read stays text: the validator then refuses it by name.)
+        if (name == "text_prompts" && text.TrimStart().StartsWith('[') && StringsAreReadable(System.Text.Encoding.UTF8.GetBytes(text)))
         {
             try
             {

@@ -23,7 +23,8 @@ public static class RequestValidator
         var errors = new Dictionary<string, List<string>>();
         void Fail(string field, string rule) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(rule);
 
-        var image = ReadString(body, "image", Fail);
+        // Only the type is checked here: the value may be megabytes of base64, read later from the body's bytes.
+        var image = ReadStringNode(body, "image", Fail);
         if (upload is null && image is null && !errors.ContainsKey("image"))
         {
             Fail("image", "is required (a URL, base64 data or a data URI; or a multipart file part named 'image')");
@@ -178,6 +179,17 @@ public static class RequestValidator
 
     private static JsonNode? Present(JsonObject body, string name) =>
         body.TryGetPropertyValue(name, out var node) && node is not null && node.GetValueKind() != JsonValueKind.Null ? node : null;
+
+    private static JsonNode? ReadStringNode(JsonObject body, string name, Action<string, string> fail)
+    {
+        if (Present(body, name) is not { } node) return null;
+        if (node.GetValueKind() != JsonValueKind.String)
+        {
+            fail(name, $"must be a string, not {Describe(node)}");
+            return null;
+        }
+        return node;
+    }
 
     private static string? ReadString(JsonObject body, string name, Action<string, string> fail)
     {
@@ -362,11 +374,25 @@ public static class RequestValidator
         return fallback;
     }
 
+    // 1000 boxes of four six-digit coordinates take about 45,000 characters; anything longer is refused
+    // before it is parsed into a tree many times its size.
+    private const int MaxEmbeddedLength = 100_000;
+
     private static JsonNode? ParseEmbedded(string name, string text, Action<string, string> fail)
     {
+        if (text.Length > MaxEmbeddedLength)
+        {
+            fail(name, $"is {text.Length} characters long; at most {MaxEmbeddedLength}");
+            return null;
+        }
+        if (!RequestBodyReader.StringsAreReadable(System.Text.Encoding.UTF8.GetBytes(text)))
+        {
+            fail(name, "holds a \\u escape of a lone surrogate (not a character)");
+            return null;
+        }
         try
         {
-            return JsonNode.Parse(text);
+            return JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
         }
         catch (JsonException)
         {

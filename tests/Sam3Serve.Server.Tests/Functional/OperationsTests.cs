@@ -94,6 +94,24 @@ public sealed class OperationsTests
         await HttpAssert.ErrorAsync(await client.GetAsync("/no/such/route"), HttpStatusCode.NotFound);
     }
 
+    public static TheoryData<string> StoreOutages => ["connection", "loading"];
+
+    [Theory]
+    [MemberData(nameof(StoreOutages))]
+    public async Task PostV1_StoreUnreachableMidRequest_Answers503WithRetryAfter(string outage)
+    {
+        // What a Redis restart looks like from inside a request (the fault suite's kill -9 found these as 500s):
+        // the connection drops, then the restarted server answers LOADING while it replays its file.
+        Exception fault = outage == "loading"
+            ? new StackExchange.Redis.RedisServerException("LOADING Redis is loading the dataset in memory")
+            : new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "SocketFailure on 127.0.0.1:6379");
+        await using var service = await ServiceFixture.StartAsync(engine: e => e.Fault = fault);
+        using var client = service.Client();
+        var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" });
+        await HttpAssert.ErrorAsync(response, HttpStatusCode.ServiceUnavailable, "retry");
+        Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
+    }
+
     [Fact]
     public async Task PostV1_EngineFault_Answers500WithoutDetail_AndV2Fails()
     {

@@ -63,10 +63,24 @@ public sealed class ValidationTests : IAsyncLifetime
     [InlineData("\"image\"")]
     [InlineData("{\"image\": \"abc\", \"threshold\": NaN}")]
     [InlineData("")]
+    [InlineData("{\"image\": \"abc\", \"image\": \"def\", \"text_prompt\": \"red\"}")] // duplicate names (were a 500)
+    [InlineData("{\"image\": \"abc\", \"points_input\": \"{\\\"a\\\": 1, \\\"a\\\": 2}\"}")]
+    [InlineData("{\"image\": \"abc\", \"text_prompt\": \"\\udc00red\"}")] // a lone surrogate escape (was a 500)
+    [InlineData("{\"image\": \"abc\", \"text_prompts\": \"[\\\"\\\\ud800\\\"]\"}")] // the same inside an embedded array
     public async Task PostV1_MalformedJson_Answers400(string json)
     {
         using var client = _service.Client();
         await HttpAssert.ErrorAsync(await client.PostRawAsync("/v1/sam3-image", json), HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task PostV1_InvalidUtf8InAString_Answers400()
+    {
+        // The fault suite found these as 500s: System.Text.Json checks a string's UTF-8 only when it reads it.
+        using var client = _service.Client();
+        using var content = new ByteArrayContent([.. "{\"image\": \"abc\", \"text_prompt\": \"re"u8.ToArray(), 0xC3, 0x28, .. "d\"}"u8.ToArray()]);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        await HttpAssert.ErrorAsync(await client.PostAsync("/v1/sam3-image", content), HttpStatusCode.BadRequest, "UTF-8");
     }
 
     [Fact]
