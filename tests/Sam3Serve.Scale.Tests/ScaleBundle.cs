@@ -40,18 +40,4 @@ internal static class ScaleBundle
         }
         return (null, "no depth2 sam3-scale bundle: test.sh generates artifacts/scale/depth2 when ../shared/models/sam3-scale and python3-numpy are present (or set SAM3SERVE_SCALE_DIR)");
     }
-
-    /// <summary>A photo from ../shared/testdata/images, or null when ../shared is absent.</summary>
-    public static string? Photo(string name)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "testdata", "images", name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        return null;
-    }
 }

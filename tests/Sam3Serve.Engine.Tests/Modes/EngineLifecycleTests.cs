@@ -24,6 +24,41 @@ public sealed class EngineLifecycleTests
         Assert.Equal(0, engine.Counters.VisionEncoderRuns);
     }
 
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 2)]
+    public async Task PointAfterText_SharedTrunkRunsOncePerImage_SeparateFilesTwice(bool shareTrunk, int trunkPasses)
+    {
+        // The fixture's two encoders both start with the same 2x2 average pool of the pixels: the comparison finds
+        // it and shares it; with sharing off the two files run as they are. Both give the same answers.
+        using var dir = new TempDir();
+        FixtureBundle.Write(dir.Path);
+        using var engine = new Sam3Engine(new EngineOptions { ModelDir = dir.Path, ShareTrunk = shareTrunk });
+        var ct = TestContext.Current.CancellationToken;
+        await engine.InitializeAsync(ct);
+        Assert.Equal(shareTrunk, engine.SharesTrunk);
+
+        var image = SyntheticImage.Create(64, 48, SyntheticImage.Red);
+        var text = await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Concept, TextPrompts = ["red"] }, image, ct);
+        var point = await engine.SegmentAsync(new SegmentationRequest { Mode = SegmentationMode.Interactive, Points = [new PointPrompt(10, 10, 1)] }, image, ct);
+
+        Assert.Single(text.Objects);
+        Assert.Single(point.Objects);
+        Assert.Equal(trunkPasses, engine.Counters.TrunkPasses);
+        Assert.Equal(shareTrunk, point.StageSeconds["encoder"] == 0);
+    }
+
+    [Fact]
+    public void TrunkSplitter_GraphsWithNothingInCommon_AreNotSplit()
+    {
+        using var dir = new TempDir();
+        FixtureBundle.Write(dir.Path);
+        var analysis = Sam3Serve.Engine.Onnx.TrunkSharing.TrunkSplitter.Analyse(Path.Combine(dir.Path, "vision-encoder.onnx"), Path.Combine(dir.Path, "text-encoder.onnx"));
+        Assert.Null(analysis.Split);
+        Assert.Contains("nothing in common", analysis.Reason);
+        Assert.Equal(0, analysis.Statistics.SharedInitializers);
+    }
+
     [Fact]
     public async Task SegmentAsync_BeforeInitialize_Throws()
     {
