@@ -59,23 +59,7 @@ internal sealed class ImageEncoder : IImageFeatureSource
     /// <inheritdoc />
     public FeatureSet Encode(RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
     {
-        var key = _keyPrefix + imageKey;
-        if (_cache.TryGet(key, out var cached))
-        {
-            _onHit();
-            return cached!;
-        }
-        return _flights.Run(key, () =>
-        {
-            if (_cache.TryGet(key, out var computedMeanwhile))
-            {
-                _onHit();
-                return computedMeanwhile!;
-            }
-            var features = Run(image, clock, cancellationToken);
-            _cache.Add(key, features);
-            return features;
-        }, cancellationToken);
+        return _flights.GetOrCompute(_cache, _keyPrefix + imageKey, _onHit, () => Run(image, clock, cancellationToken), cancellationToken);
     }
 
     private FeatureSet Run(RgbImage image, StageClock clock, CancellationToken cancellationToken)

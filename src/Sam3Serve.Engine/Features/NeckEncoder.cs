@@ -50,28 +50,15 @@ internal sealed class NeckEncoder : IImageFeatureSource
     /// <inheritdoc />
     public FeatureSet Encode(RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
     {
-        var key = _keyPrefix + imageKey;
-        if (_cache.TryGet(key, out var cached))
+        return _flights.GetOrCompute(_cache, _keyPrefix + imageKey, _onHit, () =>
         {
-            _onHit();
-            return cached!;
-        }
-        return _flights.Run(key, () =>
-        {
-            if (_cache.TryGet(key, out var computedMeanwhile))
-            {
-                _onHit();
-                return computedMeanwhile!;
-            }
             var trunk = _trunk.Encode(image, imageKey, clock, cancellationToken);
             try
             {
                 var inputs = _inputs.ToDictionary(i => i.NeckInputName, i => ModelInput.FromValue(trunk[i.TrunkOutput]), StringComparer.Ordinal);
                 using var outputs = clock.Measure(StageClock.Neck, () => _neck.Run(inputs, _outputs, keepOnDevice: true, cancellationToken: cancellationToken));
                 _onRun();
-                var features = new FeatureSet(outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal));
-                _cache.Add(key, features);
-                return features;
+                return new FeatureSet(outputs.Names.ToArray().ToDictionary(n => n, outputs.Take, StringComparer.Ordinal));
             }
             finally
             {

@@ -1,3 +1,5 @@
+using Sam3Serve.Engine.Caching;
+
 namespace Sam3Serve.Engine.Features;
 
 /// <summary>
@@ -8,6 +10,30 @@ internal sealed class SingleFlight
 {
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
+
+    /// <summary>
+    /// The cached features under <paramref name="key"/>, else computed once by <paramref name="compute"/> (while
+    /// other requests for the key wait) and offered to the cache. The result carries a reference for the caller.
+    /// </summary>
+    public FeatureSet GetOrCompute(ByteLruCache<string> cache, string key, Action onHit, Func<FeatureSet> compute, CancellationToken cancellationToken)
+    {
+        if (cache.TryGet(key, out var cached))
+        {
+            onHit();
+            return cached!;
+        }
+        return Run(key, () =>
+        {
+            if (cache.TryGet(key, out var computedMeanwhile))
+            {
+                onHit();
+                return computedMeanwhile!;
+            }
+            var features = compute();
+            cache.Add(key, features);
+            return features;
+        }, cancellationToken);
+    }
 
     public T Run<T>(string key, Func<T> work, CancellationToken cancellationToken)
     {
