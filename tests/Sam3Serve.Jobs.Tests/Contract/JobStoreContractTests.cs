@@ -125,6 +125,22 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetStage_ShowsWhileLeased_OnlyForTheLeaseHolder_AndNotAfterTheEnd()
+    {
+        await Store.EnqueueAsync(Job("staged"), CancellationToken.None);
+        Assert.Null((await Store.GetAsync("staged", CancellationToken.None))!.Stage);
+        var leased = await Store.LeaseNextAsync("w", Lease, CancellationToken.None);
+
+        Assert.True(await Store.SetStageAsync(leased!, "image encoder", CancellationToken.None));
+        Assert.Equal("image encoder", (await Store.GetAsync("staged", CancellationToken.None))!.Stage);
+        Assert.False(await Store.SetStageAsync(leased! with { LeaseToken = "not-the-token" }, "decoder", CancellationToken.None));
+        Assert.Equal("image encoder", (await Store.GetAsync("staged", CancellationToken.None))!.Stage);
+
+        Assert.True(await Store.FinishAsync(leased!, Completed("out"), Retention, CancellationToken.None));
+        Assert.False(await Store.SetStageAsync(leased!, "rendering", CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Finish_Failed_StoresError()
     {
         await Store.EnqueueAsync(Job("f"), CancellationToken.None);
