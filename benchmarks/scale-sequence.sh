@@ -57,8 +57,9 @@ echo "|---|---|---|---|---|---|"
 if [ "$parallel" -le 1 ]; then
   sequence
 else
-  for i in $(seq 1 "$parallel"); do sequence >"$data/seq-$i.txt" & done
-  wait
+  runs=()
+  for i in $(seq 1 "$parallel"); do sequence >"$data/seq-$i.txt" & runs+=($!); done
+  wait "${runs[@]}"   # not a bare wait: the server is a child too
   for i in $(seq 1 "$parallel"); do sed "s/^| /| [$i] /" "$data/seq-$i.txt"; done
 fi
 echo "server peak RSS over the last step (or the whole parallel run): $(hwm) GB"
