@@ -173,16 +173,14 @@ internal sealed class BareRunner : IDisposable
 
     private static InferenceSession Session(Onnx.ModelProto model, string dataDirectory, EngineOptions options)
     {
-        var so = SessionOptionsFactory.Create(options);
-        so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", dataDirectory);
+        var so = SessionOptionsFactory.CreateForBytes(options, dataDirectory);
         return new InferenceSession(model.ToByteArray(), so);
     }
 
     private static InferenceSession NeckSession(NeckGraph neck, InferenceSession trunk, string dataDirectory, EngineOptions options)
     {
         var bytes = neck.Serialize(name => ((int)trunk.OutputMetadata[name].ElementDataType, trunk.OutputMetadata[name].Dimensions.Select(d => (long)d).ToArray()));
-        var so = SessionOptionsFactory.Create(options);
-        so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", dataDirectory);
+        var so = SessionOptionsFactory.CreateForBytes(options, dataDirectory);
         return new InferenceSession(bytes, so);
     }
 }

@@ -36,14 +36,12 @@ public sealed class TrunkSplitTests
         }
         NativeHeap.Trim();
 
-        using var trunkOptions = SessionOptionsFactory.Create(options);
-        trunkOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", split!.DetectorDirectory);
+        using var trunkOptions = SessionOptionsFactory.CreateForBytes(options, split!.DetectorDirectory);
         using var trunk = new InferenceSession(split.Trunk.ToByteArray(), trunkOptions);
         var trunkOut = trunk.Run(new RunOptions(), [trunk.InputNames[0]], [input], trunk.OutputNames)
             .Zip(trunk.OutputNames).ToDictionary(p => p.Second, p => p.First);
         var neckBytes = split.TrackerNeck.Serialize(n => ((int)trunk.OutputMetadata[n].ElementDataType, trunk.OutputMetadata[n].Dimensions.Select(d => (long)d).ToArray()));
-        using var neckOptions = SessionOptionsFactory.Create(options);
-        neckOptions.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", split.TrackerDirectory);
+        using var neckOptions = SessionOptionsFactory.CreateForBytes(options, split.TrackerDirectory);
         using var neck = new InferenceSession(neckBytes, neckOptions);
         var actual = Run(neck, split.TrackerNeck.Inputs.ToDictionary(i => i.NeckInputName, i => trunkOut[i.TrunkOutput]));
         foreach (var v in trunkOut.Values)

@@ -29,8 +29,7 @@ internal sealed class ImageEncoder : IImageFeatureSource
     public ImageEncoder(OnnxModel model, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit, IReadOnlySet<string>? consumed = null)
     {
         _model = model;
-        var kept = consumed is null ? [] : model.Outputs.Select(o => o.Name).Where(consumed.Contains).ToArray();
-        _outputs = kept.Length > 0 && kept.Length < model.Outputs.Count ? kept : null;
+        _outputs = model.SelectOutputs(consumed);
         _cache = cache;
         _keyPrefix = keyPrefix;
         _onRun = onRun;

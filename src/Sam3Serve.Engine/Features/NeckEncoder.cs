@@ -24,8 +24,7 @@ internal sealed class NeckEncoder : IImageFeatureSource
     /// <param name="consumed">Names the decoders read (others are not fetched); null keeps every output.</param>
     public NeckEncoder(ImageEncoder trunk, OnnxModel neck, IReadOnlyList<NeckInput> inputs, ByteLruCache<string> cache, string keyPrefix, Action onRun, Action onHit, IReadOnlySet<string>? consumed = null)
     {
-        var kept = consumed is null ? [] : neck.Outputs.Select(o => o.Name).Where(consumed.Contains).ToArray();
-        _outputs = kept.Length > 0 && kept.Length < neck.Outputs.Count ? kept : null;
+        _outputs = neck.SelectOutputs(consumed);
         _trunk = trunk;
         _neck = neck;
         _inputs = inputs;

@@ -56,7 +56,7 @@ public sealed class OnnxModel : IDisposable
         {
             throw new FileNotFoundException($"ONNX file not found: {path}", path);
         }
-        return Create(path, options, gate, so => new InferenceSession(path, so));
+        return Create(path, options, gate, SessionOptionsFactory.Create(options), so => new InferenceSession(path, so));
     }
 
     /// <summary>
@@ -67,16 +67,22 @@ public sealed class OnnxModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(options);
-        return Create(displayName, options, gate, so =>
-        {
-            so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", dataDirectory);
-            return new InferenceSession(model, so);
-        });
+        return Create(displayName, options, gate, SessionOptionsFactory.CreateForBytes(options, dataDirectory), so => new InferenceSession(model, so));
     }
 
-    private static OnnxModel Create(string path, EngineOptions options, ModelRunGate? gate, Func<SessionOptions, InferenceSession> open)
+    /// <summary>
+    /// The outputs a features run should fetch: those in <paramref name="consumed"/>, or null (all) when that is every
+    /// output or none of them (e.g. a decoder that names its inputs differently).
+    /// </summary>
+    public string[]? SelectOutputs(IReadOnlySet<string>? consumed)
     {
-        using var sessionOptions = SessionOptionsFactory.Create(options);
+        var kept = consumed is null ? [] : Outputs.Select(o => o.Name).Where(consumed.Contains).ToArray();
+        return kept.Length > 0 && kept.Length < Outputs.Count ? kept : null;
+    }
+
+    private static OnnxModel Create(string path, EngineOptions options, ModelRunGate? gate, SessionOptions sessionOptionsToOwn, Func<SessionOptions, InferenceSession> open)
+    {
+        using var sessionOptions = sessionOptionsToOwn;
         InferenceSession session;
         try
         {

@@ -54,6 +54,17 @@ public static class SessionOptionsFactory
         }
     }
 
+    /// <summary>
+    /// Session options for a graph given as bytes (e.g. one part of a split encoder): its external data files are read
+    /// from <paramref name="dataDirectory"/>.
+    /// </summary>
+    public static SessionOptions CreateForBytes(EngineOptions options, string dataDirectory)
+    {
+        var so = Create(options);
+        so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", dataDirectory);
+        return so;
+    }
+
     /// <summary>Maps the option text to a level; unknown text is an error.</summary>
     public static GraphOptimizationLevel ParseOptimizationLevel(string? level) => (level ?? "all").Trim().ToLowerInvariant() switch
     {

@@ -36,7 +36,7 @@ internal static class TrunkSplitter
 
         var visionNeck = SliceNeck(vision.Graph, visionSigs, trackerSignatureSet);
         var trackerNeck = SliceNeck(tracker.Graph, trackerSigs, visionSignatureSet);
-        var stats = Statistics(tracker.Graph, trackerNeck, visionSigs, trackerSigs, hasher.ExternalBytesRead, clock.Elapsed);
+        var stats = Statistics(tracker.Graph, trackerNeck, visionSignatureSet, trackerSigs, hasher.ExternalBytesRead, clock.Elapsed);
         if (trackerNeck.Boundary.Count == 0 || visionNeck.Boundary.Count == 0)
         {
             return new SplitAnalysis(null, stats, "the two vision encoders compute nothing in common from the image (different trunks or inputs)");
@@ -213,9 +213,8 @@ internal static class TrunkSplitter
         return model;
     }
 
-    private static SharingStatistics Statistics(GraphProto tracker, NeckSlice trackerNeck, TensorSignatures visionSigs, TensorSignatures trackerSigs, long bytesRead, TimeSpan elapsed)
+    private static SharingStatistics Statistics(GraphProto tracker, NeckSlice trackerNeck, HashSet<UInt128> visionSet, TensorSignatures trackerSigs, long bytesRead, TimeSpan elapsed)
     {
-        var visionSet = visionSigs.ByName.Values.ToHashSet();
         long sharedBytes = 0, totalBytes = 0;
         int shared = 0;
         foreach (var tensor in tracker.Initializer)
