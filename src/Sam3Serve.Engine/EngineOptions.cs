@@ -38,6 +38,13 @@ public sealed class EngineOptions
     public bool WarmUp { get; set; } = true;
 
     /// <summary>
+    /// At start, runs every decoder twice on each prompt form the engine sends (synthetic features) and refuses to
+    /// serve when the two runs differ: a graph that reads memory no input filled would answer the same request
+    /// differently each time. The first of each pair is the warm-up run.
+    /// </summary>
+    public bool SelfCheck { get; set; } = true;
+
+    /// <summary>
     /// Gives freed model memory back to the system after every run (no ONNX Runtime CPU arena, glibc tuned and
     /// trimmed; see <c>NativeHeap</c>). Off keeps the arenas: slightly faster small runs, but each session then holds
     /// its peak for good.

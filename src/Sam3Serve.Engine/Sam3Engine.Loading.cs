@@ -61,7 +61,7 @@ public sealed partial class Sam3Engine
         }
         if (bundle.Tracker is { } tracker)
         {
-            var decoderModel = LoadModel(tracker.Decoder, cancellationToken);
+            var decoderModel = LoadTrackerDecoder(tracker.Decoder, cancellationToken);
             var decoder = new TrackerDecoder(decoderModel, Counters);
             var objectBatch = _options.DecoderObjectBatch > 0 ? _options.DecoderObjectBatch : TrackerDecoder.DefaultObjectBatch;
             _interactive = new InteractiveRunner(trackerFeatures!, decoder, objectBatch);
@@ -125,6 +125,25 @@ public sealed partial class Sam3Engine
         return model;
     }
 
+    /// <summary>
+    /// The tracker decoder with "no box" made well-formed (<see cref="EmptyBoxesRepair"/>); a graph without the
+    /// point/box token concatenation loads as it is.
+    /// </summary>
+    private OnnxModel LoadTrackerDecoder(string path, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var (repaired, description) = EmptyBoxesRepair.TryRepair(path);
+        if (repaired is null)
+        {
+            LogTrackerDecoderAsIs(Path.GetFileName(path), description);
+            return LoadModel(path, cancellationToken);
+        }
+        var model = Track(OnnxModel.Load(repaired, path, Path.GetDirectoryName(Path.GetFullPath(path))!, _options, _gate));
+        LogTrackerDecoderRepaired(Path.GetFileName(path), description);
+        LogModel(Path.GetFileName(path), string.Join(", ", model.Inputs), string.Join(", ", model.Outputs));
+        return model;
+    }
+
     private OnnxModel Track(OnnxModel model)
     {
         _models.Add(model);
@@ -151,6 +170,12 @@ public sealed partial class Sam3Engine
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Information, Message = "Vision encoders loaded separately: {Reason}")]
     private partial void LogTrunkNotShared(string reason);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Information, Message = "{File}: zero boxes made a well-formed input: {Description}")]
+    private partial void LogTrackerDecoderRepaired(string file, string description);
+
+    [LoggerMessage(EventId = 15, Level = LogLevel.Information, Message = "{File} loaded as it is ({Reason})")]
+    private partial void LogTrackerDecoderAsIs(string file, string reason);
 
     [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Could not tune the C heap (not glibc?): freed model memory may stay with the process")]
     private partial void LogHeapNotTuned();

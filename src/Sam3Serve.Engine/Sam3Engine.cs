@@ -72,9 +72,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             try
             {
                 await Task.Run(() => Load(cancellationToken), cancellationToken).ConfigureAwait(false);
-                if (_options.WarmUp)
+                if (_options.WarmUp || _options.SelfCheck)
                 {
-                    await Task.Run(() => WarmUp(cancellationToken), cancellationToken).ConfigureAwait(false);
+                    await Task.Run(() => WarmUp(_options.SelfCheck, cancellationToken), cancellationToken).ConfigureAwait(false);
                 }
             }
             catch
@@ -175,6 +175,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "Warm-up done in {Seconds:F3} s of model time ({What})")]
     private partial void LogWarmUp(double seconds, string what);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Information, Message = "Self-check: every decoder gave the same answer twice in each of the {Forms} prompt forms the engine sends")]
+    private partial void LogSelfCheck(int forms);
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "First request ({Mode}) per stage: {Stages}; trunk passes {TrunkPasses}")]
     private partial void LogFirstRequest(string mode, string stages, long trunkPasses);

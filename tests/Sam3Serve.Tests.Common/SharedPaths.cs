@@ -26,6 +26,14 @@ public static class SharedPaths
     /// <summary>The CLIP BPE merges file; skips the calling test when it is absent.</summary>
     public static string BpeVocab => Existing(Path.Combine(Root, "models", "sam3", "bpe_simple_vocab_16e6.txt.gz"), "the CLIP vocabulary");
 
+    /// <summary>
+    /// The reference folder (a small random-weight SAM 3 bundle and the reference implementation's results on it);
+    /// skips the calling test when it is absent.
+    /// </summary>
+    public static string ReferenceDir => Existing(Path.Combine(Root, "reference", "reference.json.gz"), "the reference results") is { } file
+        ? Path.GetDirectoryName(file)!
+        : Root;
+
     private static string Existing(string path, string what) =>
         File.Exists(path) ? path : Skip($"needs {what} at {path} (part of ../shared), which is absent");
 

@@ -54,7 +54,9 @@ internal sealed class AutomaticRunner
                     points[(2 * i) + 1] = grid[start + i].Y * _encoder.InputHeight;
                     labels[i] = 1;
                 }
-                using var output = _decoder.Run(features, points, labels, count, 1, [], clock, cancellationToken);
+                // One object per grid point, in the same form as a single interactive point (the point and the
+                // reference's "not a point" token), batched in the object dimension.
+                using var output = _decoder.Run(features, TrackerPrompt.PointsOnly(points, labels, count, 1), clock, cancellationToken);
                 var begin = System.Diagnostics.Stopwatch.GetTimestamp();
                 plan ??= new ResizePlan(output.MaskWidth, output.MaskHeight, image.Width, image.Height);
                 Collect(output, request.PredIouThresh, plan, candidates);

@@ -42,15 +42,18 @@ internal sealed class ConceptRunner
     /// <summary>The image features this path decodes from.</summary>
     public IImageFeatureSource ImageFeatures => _vision;
 
-    /// <summary>Runs the text encoder and the decoder once on <paramref name="features"/> (warm-up).</summary>
-    public void WarmUp(FeatureSet features, RgbImage image, StageClock clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the text encoder ("visual") and the decoder once on <paramref name="features"/> with
+    /// <paramref name="boxes"/> (pixels of <paramref name="image"/>): the warm-up and the load-time self-check.
+    /// </summary>
+    public ModelOutputs RunOnFeatures(FeatureSet features, IReadOnlyList<BoxPrompt> boxes, RgbImage image, StageClock clock, CancellationToken cancellationToken)
     {
         var text = _text.Encode(VisualPrompt, clock, cancellationToken);
         try
         {
-            using var outputs = _layout == ConceptLayout.V2
-                ? RunV2(features, text, [], image, clock, cancellationToken)
-                : RunV1(features, text, [], image, clock, cancellationToken);
+            return _layout == ConceptLayout.V2
+                ? RunV2(features, text, boxes, image, clock, cancellationToken)
+                : RunV1(features, text, boxes, image, clock, cancellationToken);
         }
         finally
         {

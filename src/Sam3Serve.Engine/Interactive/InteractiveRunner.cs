@@ -28,11 +28,31 @@ internal sealed class InteractiveRunner
     /// <summary>The image features this path decodes from.</summary>
     public IImageFeatureSource ImageFeatures => _encoder;
 
-    /// <summary>Runs the decoder once on <paramref name="features"/> with one centre point (warm-up).</summary>
-    public void WarmUp(FeatureSet features, RgbImage image, StageClock clock, CancellationToken cancellationToken)
+    /// <summary>
+    /// The prompt forms interactive and automatic mode send, each as one small run on the encoder frame: the warm-up
+    /// and the load-time self-check run them.
+    /// </summary>
+    public IReadOnlyList<(string Form, TrackerPrompt Prompt)> CheckForms()
     {
-        using var output = _decoder.Run(features, [_encoder.InputWidth / 2f, _encoder.InputHeight / 2f], [1], 1, 1, [], clock, cancellationToken);
+        float w = _encoder.InputWidth, h = _encoder.InputHeight;
+        var forms = new List<(string, TrackerPrompt)>
+        {
+            ("a foreground and a background point", TrackerPrompt.PointsOnly([0.3f * w, 0.4f * h, 0.7f * w, 0.6f * h], [1, 0], 1, 2)),
+            ("a box with a point", TrackerPrompt.BoxWithPoints([0.2f * w, 0.2f * h, 0.6f * w, 0.7f * h], [0.4f * w, 0.45f * h], [1])),
+        };
+        var batch = Math.Min(4, Math.Min(_objectBatch, _decoder.MaxObjects));
+        var grid = AutomaticGrid.Points(2);
+        var gridPoints = grid.Take(batch).SelectMany(p => new[] { p.X * w, p.Y * h }).ToArray();
+        forms.Add(($"{batch} grid points as {batch} objects", TrackerPrompt.PointsOnly(gridPoints, Enumerable.Repeat(1L, batch).ToArray(), batch, 1)));
+        var boxObjects = Math.Min(2, Math.Min(_objectBatch, Math.Min(_decoder.MaxObjects, _decoder.MaxBoxes)));
+        float[] boxes = [0.1f * w, 0.1f * h, 0.5f * w, 0.6f * h, 0.4f * w, 0.3f * h, 0.9f * w, 0.8f * h];
+        forms.Add(($"{boxObjects} box(es) as objects", TrackerPrompt.BoxesOnly(boxes[..(4 * boxObjects)])));
+        return forms;
     }
+
+    /// <summary>Runs the decoder once on <paramref name="prompt"/>.</summary>
+    public TrackerOutput RunOnFeatures(FeatureSet features, TrackerPrompt prompt, StageClock clock, CancellationToken cancellationToken) =>
+        _decoder.Run(features, prompt, clock, cancellationToken);
 
     public List<DetectedObject> Run(SegmentationRequest request, RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
     {
@@ -57,28 +77,27 @@ internal sealed class InteractiveRunner
                     points[(2 * i) + 1] = request.Points[i].Y * sy;
                     labels[i] = request.Points[i].Label;
                 }
-                var box = request.Boxes.Count == 1 ? Scale(request.Boxes[0], sx, sy) : [];
-                using var output = _decoder.Run(features, points, labels, 1, labels.Length, box, clock, cancellationToken);
+                var prompt = request.Boxes.Count == 1
+                    ? TrackerPrompt.BoxWithPoints(Scale(request.Boxes[0], sx, sy), points, labels)
+                    : TrackerPrompt.PointsOnly(points, labels, 1, labels.Length);
+                using var output = _decoder.Run(features, prompt, clock, cancellationToken);
                 objects.Add(Pick(output, 0, image, ref plan, clock));
             }
             else
             {
-                // Boxes alone: one object per box, as many per run as the object dimension and memory allow. Each
-                // object gets one placeholder point that the prompt encoder reads as "not a point" (usls), and box i
-                // belongs to object i (the decoder pairs them when the counts are equal).
+                // Boxes alone: one object per box, as many per run as the object dimension and memory allow; box i
+                // belongs to object i, and no point token is added (the reference adds none).
                 var perRun = Math.Max(1, Math.Min(_objectBatch, Math.Min(_decoder.MaxObjects, _decoder.MaxBoxes)));
                 for (var start = 0; start < request.Boxes.Count; start += perRun)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var count = Math.Min(perRun, request.Boxes.Count - start);
-                    var labels = new long[count];
-                    Array.Fill(labels, TrackerDecoder.NotAPointLabel);
                     var boxes = new float[count * 4];
                     for (var i = 0; i < count; i++)
                     {
                         Scale(request.Boxes[start + i], sx, sy).CopyTo(boxes, i * 4);
                     }
-                    using var output = _decoder.Run(features, new float[count * 2], labels, count, 1, boxes, clock, cancellationToken);
+                    using var output = _decoder.Run(features, TrackerPrompt.BoxesOnly(boxes), clock, cancellationToken);
                     for (var o = 0; o < count; o++)
                     {
                         objects.Add(Pick(output, o, image, ref plan, clock));
@@ -99,8 +118,8 @@ internal sealed class InteractiveRunner
         var best = output.Best(o);
         plan ??= new ResizePlan(output.MaskWidth, output.MaskHeight, image.Width, image.Height);
         var mask = new LogitMask(output.Logits(o, best), plan);
-        // A predicted IoU that is not a number (seen with random weights and a background point: the decoder's
-        // attention overflows) says nothing about the mask; it is reported as 0 rather than breaking the answer.
+        // A predicted IoU that is not a number says nothing about the mask; it is reported as 0 rather than breaking
+        // the answer. (The NaNs once seen here came from box tokens no input filled; see EmptyBoxesRepair.)
         var iou = output.IouScores[(o * output.Candidates) + best];
         var result = new DetectedObject { Score = float.IsFinite(iou) ? Math.Clamp(iou, 0f, 1f) : 0f, Box = mask.ComputeBox(), Mask = mask };
         clock.Add(StageClock.Postprocess, System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds);

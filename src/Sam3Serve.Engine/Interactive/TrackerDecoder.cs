@@ -46,23 +46,23 @@ internal sealed class TrackerDecoder
     /// <summary>The fixed number of points per object, or 0 when dynamic.</summary>
     public int StaticPoints { get; }
 
-    /// <summary>
-    /// Runs the decoder for <paramref name="objects"/> objects of <paramref name="pointsPerObject"/> points each
-    /// (<paramref name="points"/> x, y pairs; <paramref name="labels"/>) and <paramref name="boxes"/> (x1, y1, x2, y2
-    /// each, may be empty).
-    /// </summary>
-    public TrackerOutput Run(FeatureSet features, float[] points, long[] labels, int objects, int pointsPerObject, float[] boxes, StageClock clock, CancellationToken cancellationToken)
+    /// <summary>Runs the decoder on <paramref name="prompt"/> (one run, <see cref="TrackerPrompt.Objects"/> objects).</summary>
+    public TrackerOutput Run(FeatureSet features, TrackerPrompt prompt, StageClock clock, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(prompt);
+        var objects = prompt.Objects;
         if (objects > MaxObjects)
         {
             throw new InvalidOperationException($"the tracker decoder takes {MaxObjects} object(s) per run, asked for {objects}");
         }
+        var (points, labels, pointsPerObject) = (prompt.Points, prompt.Labels, prompt.PointsPerObject);
         if (StaticPoints > 0 && pointsPerObject != StaticPoints)
         {
+            // A file with a fixed point count cannot take the reference's token count; ignored (−10) entries fill it.
             (points, labels) = PadPoints(points, labels, objects, pointsPerObject, StaticPoints);
             pointsPerObject = StaticPoints;
         }
-        var boxCount = boxes.Length / 4;
+        var boxCount = prompt.BoxCount;
         var boxInput = _model.Input("input_boxes");
         if (boxInput.IsStatic(1) && boxInput.Dim(1) != boxCount)
         {
@@ -72,7 +72,7 @@ internal sealed class TrackerDecoder
         {
             ["input_points"] = ModelInput.FromFloats(points, 1, objects, pointsPerObject, 2),
             ["input_labels"] = ModelInput.FromLongs(labels, 1, objects, pointsPerObject),
-            ["input_boxes"] = ModelInput.FromFloats(boxes, 1, boxCount, 4),
+            ["input_boxes"] = ModelInput.FromFloats(prompt.Boxes, 1, boxCount, 4),
         };
         // Embeddings are matched by name; an export whose names differ is matched by order instead.
         var unmatched = features.Names.Where(n => !_model.HasInput(n)).ToList();
@@ -133,6 +133,9 @@ internal sealed class TrackerOutput : IDisposable
 
     public int Objects { get; }
     public int Candidates { get; }
+
+    /// <summary>Every output of the run, as the graph produced it.</summary>
+    public ModelOutputs Raw => _outputs;
     public int MaskHeight { get; }
     public int MaskWidth { get; }
 
