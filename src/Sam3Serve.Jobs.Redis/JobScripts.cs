@@ -120,7 +120,7 @@ internal static class JobScripts
     /// <summary>
     /// KEYS: job, leases, stream, media, input, webhook message, webhooks due. ARGV: token, status, has output,
     /// output, has error, error, metrics, retention (ms), group, id, has webhook, webhook id, url, body, request id,
-    /// then media name/content pairs. Returns 1 when this call finished the job, 0 (changing nothing) when the
+    /// failure kind ('' when none), failure status, then media name/content pairs. Returns 1 when this call finished the job, 0 (changing nothing) when the
     /// lease was lost or the job already finished.
     /// </summary>
     public static readonly string Finish = Now + """
@@ -132,12 +132,17 @@ internal static class JobScripts
         redis.call('HSET', KEYS[1], 'status', ARGV[2], 'finished', now, 'expires', expires, 'metrics', ARGV[7])
         if ARGV[3] == '1' then redis.call('HSET', KEYS[1], 'output', ARGV[4]) else redis.call('HDEL', KEYS[1], 'output') end
         if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'error', ARGV[6]) else redis.call('HDEL', KEYS[1], 'error') end
+        if ARGV[16] ~= '' then
+          redis.call('HSET', KEYS[1], 'failure_kind', ARGV[16], 'failure_status', ARGV[17])
+        else
+          redis.call('HDEL', KEYS[1], 'failure_kind', 'failure_status')
+        end
         redis.call('HDEL', KEYS[1], 'owner', 'lease_until')
         redis.call('ZREM', KEYS[2], ARGV[10])
         redis.call('XACK', KEYS[3], ARGV[9], job[3])
         redis.call('XDEL', KEYS[3], job[3])
         redis.call('DEL', KEYS[4], KEYS[5])
-        for i = 16, #ARGV, 2 do
+        for i = 18, #ARGV, 2 do
           redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
         end
         -- The retention is the keys' own expiry: Redis drops them at that instant, reads included.
@@ -149,7 +154,7 @@ internal static class JobScripts
 
     /// <summary>
     /// KEYS: job, leases, stream, input, webhook message, webhooks due. ARGV: error, metrics, retention (ms),
-    /// group, id, channel, has webhook, webhook id, url, body, request id. Ends a Queued or Processing job as
+    /// group, id, channel, has webhook, webhook id, url, body, request id, failure kind, failure status. Ends a Queued or Processing job as
     /// Failed: its stream entry and lease go, its token too (so the worker's renew and finish fail), and the
     /// id is published on the channel. Returns 1, or 0 (changing nothing) when it is gone or already ended.
     /// </summary>
@@ -159,7 +164,8 @@ internal static class JobScripts
           return 0
         end
         local expires = now + tonumber(ARGV[3])
-        redis.call('HSET', KEYS[1], 'status', 'Failed', 'finished', now, 'expires', expires, 'metrics', ARGV[2], 'error', ARGV[1])
+        redis.call('HSET', KEYS[1], 'status', 'Failed', 'finished', now, 'expires', expires, 'metrics', ARGV[2], 'error', ARGV[1],
+          'failure_kind', ARGV[12], 'failure_status', ARGV[13])
         redis.call('HDEL', KEYS[1], 'output', 'owner', 'token', 'lease_until')
         redis.call('ZREM', KEYS[2], ARGV[5])
         if job[2] then

@@ -5,7 +5,7 @@
 //   P jobs:leases       Sorted set. id -> lease deadline (server ms) of every job being processed.
 //   P job:<id>          Hash. The job row: id, key, status (Queued|Processing|Completed|Failed), request,
 //                       url, price (micro-credits), created, started, finished, expires (server ms),
-//                       attempts, output, error, metrics, entry (its stream entry id), owner, token, lease_until.
+//                       attempts, output, error, failure_kind, failure_status, metrics, entry (its stream entry id), owner, token, lease_until.
 //   P job:<id>:input    String. The inline input image; deleted when the job finishes.
 //   P job:<id>:media    Hash. Result image name -> bytes, written by the finishing step.
 //
@@ -159,6 +159,8 @@ public sealed partial class RedisJobStore : IJobStore, IWebhookOutbox, IDisposab
             id,
         };
         AddWebhookArgs(args, outcome.Webhook, id);
+        args.Add(outcome.Failure?.Kind.ToString() ?? "");
+        args.Add(outcome.Failure?.Status ?? 0);
         foreach (var file in outcome.Media)
         {
             args.Add(file.Name);
@@ -180,6 +182,9 @@ public sealed partial class RedisJobStore : IJobStore, IWebhookOutbox, IDisposab
             outcome.Error ?? "cancelled", outcome.MetricsJson, Milliseconds(retention), _options.ConsumerGroup, id, _keys.CancelledChannel,
         };
         AddWebhookArgs(args, outcome.Webhook, id);
+        var failure = outcome.Failure ?? JobFailure.Of(FailureKind.Cancelled);
+        args.Add(failure.Kind.ToString());
+        args.Add(failure.Status);
         var result = await Db.ScriptEvaluateAsync(JobScripts.Cancel,
             [_keys.Job(id), _keys.Leases, _keys.Stream, _keys.Input(id), WebhookKey(outcome.Webhook), _keys.WebhooksDue],
             [.. args]);
@@ -302,6 +307,9 @@ internal static class JobHash
         Stage = Text(f, "stage"),
         Webhook = Text(f, "webhook"),
         BaseUrl = Text(f, "base"),
+        Failure = Text(f, "failure_kind") is { } kind
+            ? new JobFailure(Enum.TryParse<FailureKind>(kind, out var k) ? k : FailureKind.Internal, (int)f["failure_status"])
+            : null,
     };
 
     private static string? Text(IReadOnlyDictionary<string, RedisValue> f, string name) =>

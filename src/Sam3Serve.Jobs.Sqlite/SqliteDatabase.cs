@@ -66,7 +66,7 @@ public sealed class SqliteDatabase
                 existing.Add(reader.GetString(0));
             }
         }
-        foreach (var (name, type) in new[] { ("webhook", "TEXT NULL"), ("base_url", "TEXT NULL"), ("stage", "TEXT NULL") })
+        foreach (var (name, type) in new[] { ("webhook", "TEXT NULL"), ("base_url", "TEXT NULL"), ("stage", "TEXT NULL"), ("failure_kind", "TEXT NULL"), ("failure_status", "INTEGER NULL") })
         {
             if (!existing.Contains(name))
             {
@@ -127,7 +127,9 @@ public sealed class SqliteDatabase
             media_dir     TEXT NULL,
             webhook       TEXT NULL,
             base_url      TEXT NULL,
-            stage         TEXT NULL
+            stage         TEXT NULL,
+            failure_kind  TEXT NULL,
+            failure_status INTEGER NULL
         );
         CREATE INDEX IF NOT EXISTS jobs_pending ON jobs (status, created_at);
         CREATE INDEX IF NOT EXISTS jobs_expiry ON jobs (expires_at) WHERE expires_at IS NOT NULL;

@@ -149,6 +149,7 @@ public sealed partial class SqliteJobStore : IJobStore, IWebhookOutbox
         command.CommandText = $"""
             UPDATE jobs SET status = $status, finished_at = $now, expires_at = $expires,
                 output_json = $output, error = $error, metrics_json = $metrics,
+                failure_kind = $failureKind, failure_status = $failureStatus,
                 lease_owner = NULL, lease_until = NULL, media_dir = $media
             WHERE id = $id AND lease_token = $token AND status = {(int)JobStatus.Processing}
             """;
@@ -158,6 +159,7 @@ public sealed partial class SqliteJobStore : IJobStore, IWebhookOutbox
         command.Parameters.AddWithValue("$output", (object?)outcome.OutputJson ?? DBNull.Value);
         command.Parameters.AddWithValue("$error", (object?)outcome.Error ?? DBNull.Value);
         command.Parameters.AddWithValue("$metrics", outcome.MetricsJson);
+        AddFailure(command, outcome.Failure);
         command.Parameters.AddWithValue("$media", mediaKey);
         command.Parameters.AddWithValue("$id", id);
         command.Parameters.AddWithValue("$token", leased.LeaseToken);
@@ -193,6 +195,7 @@ public sealed partial class SqliteJobStore : IJobStore, IWebhookOutbox
             command.CommandText = $"""
                 UPDATE jobs SET status = {(int)JobStatus.Failed}, finished_at = $now, expires_at = $expires,
                     output_json = NULL, error = $error, metrics_json = $metrics,
+                    failure_kind = $failureKind, failure_status = $failureStatus,
                     lease_owner = NULL, lease_token = NULL, lease_until = NULL
                 WHERE id = $id AND status IN ({(int)JobStatus.Queued}, {(int)JobStatus.Processing})
                 """;
@@ -200,6 +203,7 @@ public sealed partial class SqliteJobStore : IJobStore, IWebhookOutbox
             command.Parameters.AddWithValue("$expires", now + (long)retention.TotalMilliseconds);
             command.Parameters.AddWithValue("$error", (object?)outcome.Error ?? "cancelled");
             command.Parameters.AddWithValue("$metrics", outcome.MetricsJson);
+            AddFailure(command, outcome.Failure ?? JobFailure.Of(FailureKind.Cancelled));
             command.Parameters.AddWithValue("$id", id);
             won = command.ExecuteNonQuery() == 1;
             if (won && outcome.Webhook is { } message)
@@ -369,9 +373,15 @@ public sealed partial class SqliteJobStore : IJobStore, IWebhookOutbox
         }
     }
 
+    private static void AddFailure(SqliteCommand command, JobFailure? failure)
+    {
+        command.Parameters.AddWithValue("$failureKind", (object?)failure?.Kind.ToString() ?? DBNull.Value);
+        command.Parameters.AddWithValue("$failureStatus", (object?)failure?.Status ?? DBNull.Value);
+    }
+
     private long Now() => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    private const string Columns = "id, key_id, status, request_json, image_url, price_micro, created_at, started_at, finished_at, expires_at, output_json, error, metrics_json, attempts, webhook, base_url, stage";
+    private const string Columns = "id, key_id, status, request_json, image_url, price_micro, created_at, started_at, finished_at, expires_at, output_json, error, metrics_json, attempts, webhook, base_url, stage, failure_kind, failure_status";
 
     private static JobRecord Read(SqliteDataReader r) => new()
     {
@@ -392,5 +402,6 @@ public sealed partial class SqliteJobStore : IJobStore, IWebhookOutbox
         Webhook = r.IsDBNull(14) ? null : r.GetString(14),
         BaseUrl = r.IsDBNull(15) ? null : r.GetString(15),
         Stage = r.IsDBNull(16) ? null : r.GetString(16),
+        Failure = r.IsDBNull(17) ? null : new JobFailure(Enum.TryParse<FailureKind>(r.GetString(17), out var kind) ? kind : FailureKind.Internal, r.IsDBNull(18) ? 500 : r.GetInt32(18)),
     };
 }

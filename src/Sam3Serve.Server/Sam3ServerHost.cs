@@ -16,6 +16,7 @@ using StackExchange.Redis;
 using Sam3Serve.Server.Apis;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Lifecycle;
 using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Playground;
 using Sam3Serve.Server.Processing;
@@ -76,13 +77,21 @@ public static class Sam3ServerHost
         services.AddSingleton<SegmentationPipeline>();
         services.AddSingleton<CallerAuthenticator>();
         services.AddSingleton<CreditSettlement>();
-        services.AddSingleton<QueuedSyncRunner>();
-        services.AddSingleton<JobSubmission>();
+        services.AddSingleton<RequestLifecycle>();
         services.AddSingleton<JobCancellations>();
         services.AddSingleton<WebhookSignal>();
         services.AddSingleton<WebhookSigner>();
         // Every role sends webhooks: the outbox is shared through the store, and its lease keeps one sender per attempt.
         services.AddHostedService<WebhookDispatcher>();
+        // Where /v1 runs is decided here, once: on this process's model, or (an API-only process) through the queue.
+        if (runsModel)
+        {
+            services.AddSingleton<ISyncRunner, InProcessSyncRunner>();
+        }
+        else
+        {
+            services.AddSingleton<ISyncRunner, QueuedSyncRunner>();
+        }
         if (runsModel)
         {
             services.AddHostedService<EngineInitializer>();

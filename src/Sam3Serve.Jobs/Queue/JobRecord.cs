@@ -56,6 +56,8 @@ public sealed record JobRecord
     public string? OutputJson { get; init; }
     /// <summary>Why it failed, when failed.</summary>
     public string? Error { get; init; }
+    /// <summary>The kind of failure and the status a client sees for it, when failed.</summary>
+    public JobFailure? Failure { get; init; }
     /// <summary>The metrics object JSON; "{}" until the request ran.</summary>
     public string MetricsJson { get; init; } = "{}";
     /// <summary>The stage its worker last reported while PROCESSING (null before the first report).</summary>
@@ -82,6 +84,9 @@ public sealed record JobOutcome(string? OutputJson, string? Error, string Metric
 {
     /// <summary>The notification to write with the outcome, for a job that has a webhook.</summary>
     public Webhooks.WebhookMessage? Webhook { get; init; }
+
+    /// <summary>The kind of failure and its client-facing status (null when completed).</summary>
+    public JobFailure? Failure { get; init; }
 
     /// <summary>True for COMPLETED, false for FAILED.</summary>
     public bool Succeeded => Error is null;

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -7,11 +6,8 @@ using Sam3Serve.Contracts.Output;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
-using Sam3Serve.Server.Observability;
+using Sam3Serve.Server.Lifecycle;
 using Sam3Serve.Server.Output;
-using Sam3Serve.Server.Processing;
-using Sam3Serve.Server.Webhooks;
-using Sam3Serve.Server.Workers;
 
 namespace Sam3Serve.Server.Apis;
 
@@ -76,42 +72,23 @@ public static class RequestsApi
     }
 
     /// <summary>
-    /// Contract §8: ends a QUEUED or PROCESSING request at once as FAILED "cancelled" (with its webhook message),
-    /// returns its hold, and tells the worker running it (in any process) to stop at the next stage boundary.
+    /// Ends a QUEUED or PROCESSING request at once as FAILED "cancelled" (not charged); 409 when it has already ended.
     /// </summary>
     private static async Task<IResult> CancelAsync(
-        string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs, CreditSettlement credits,
-        JobCancellations cancellations, WebhookSignal webhookSignal, ServerOptions options, ServerMetrics metrics, TimeProvider time)
+        string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs, RequestLifecycle lifecycle, ServerOptions options)
     {
         var job = await FindOwnedAsync(id, context, auth, jobs);
-        if (job.Status is JobStatus.Completed or JobStatus.Failed)
+        var outcome = await lifecycle.CancelAsync(job);
+        switch (outcome.Result)
         {
-            throw AlreadyEnded(job);
+            case CancelResult.NotFound:
+                throw new ApiException(404, $"unknown or expired request id '{id}'");
+            case CancelResult.AlreadyEnded:
+                throw new ApiException(409, $"request {id} has already ended {JobStatusNames.Of(outcome.Job!.Status)}; it can no longer be cancelled");
         }
-        var elapsed = Math.Max(0, (time.GetUtcNow() - job.CreatedAt).TotalSeconds);
-        var timings = new JsonObject { [MetricNames.Total] = elapsed, [MetricNames.ErrorCode] = 409 };
-        var outcome = new JobOutcome(null, JobWorker.CancelledError, timings.ToJsonString(), []);
-        outcome = outcome with { Webhook = WebhookNotices.For(job, outcome, options) };
-        if (!await jobs.CancelAsync(id, outcome, TimeSpan.FromSeconds(options.Retention), CancellationToken.None))
-        {
-            // It ended (or expired) between the read and the cancel.
-            var now = await jobs.GetAsync(id, CancellationToken.None);
-            throw now is null ? new ApiException(404, $"unknown or expired request id '{id}'") : AlreadyEnded(now);
-        }
-        cancellations.Cancel(id);
-        metrics.Jobs.WithLabels("v2", "cancelled").Inc();
-        if (outcome.Webhook is not null)
-        {
-            webhookSignal.Notify();
-        }
-        await credits.RefundAsync(job.KeyId, id);
         CallerAuthenticator.MarkBalanceChanged(context);
-        var ended = await jobs.GetAsync(id, CancellationToken.None) ?? job with { Status = JobStatus.Failed, Error = outcome.Error, MetricsJson = outcome.MetricsJson };
-        return Results.Json(RequestBodies.Status(ended, RequestUrls.BaseOf(context.Request, options.PublicBaseUrl)), JsonOptions.Web);
+        return Results.Json(RequestBodies.Status(outcome.Job!, RequestUrls.BaseOf(context.Request, options.PublicBaseUrl)), JsonOptions.Web);
     }
-
-    private static ApiException AlreadyEnded(JobRecord job) =>
-        new(409, $"request {job.Id} has already ended {(job.Status == JobStatus.Completed ? "COMPLETED" : "FAILED")}; it can no longer be cancelled");
 
     /// <summary>The job when it exists, is retained and belongs to the caller; 404 otherwise (another key's id is not revealed).</summary>
     private static async Task<JobRecord> FindOwnedAsync(string id, HttpContext context, CallerAuthenticator auth, IJobStore jobs)

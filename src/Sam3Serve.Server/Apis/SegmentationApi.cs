@@ -3,8 +3,6 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Contracts.Output;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Imaging.Input;
@@ -12,6 +10,7 @@ using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Lifecycle;
 using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Output;
 using Sam3Serve.Server.Processing;
@@ -40,50 +39,22 @@ public static class SegmentationApi
     }
 
     private static async Task<IResult> RunSyncAsync(
-        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, CreditSettlement credits, IJobStore jobs,
-        SegmentationPipeline pipeline, WorkSlots slots, ServerOptions options, ServerMetrics metrics, IServiceProvider services)
+        string model, HttpContext context, CallerAuthenticator auth, RequestLifecycle lifecycle, IJobStore jobs, WorkSlots slots, ServerOptions options)
     {
         CheckModel(model, options);
         var caller = await auth.AuthenticateAsync(context, countTowardsRateLimit: true);
         var (submitted, image) = await ReadSubmissionAsync(context, options);
-        // An API-only process (--role api) has no model: its /v1 requests go through the shared queue.
-        var engine = services.GetService<ISegmentationEngine>();
-        if (engine is { IsReady: false })
+        if (!lifecycle.CanRunNow)
         {
             throw new ApiException(503, "the model is still loading; retry shortly", retryAfterSeconds: 5);
         }
         await AdmitAsync(jobs, slots, options, context.RequestAborted);
         using var tracked = slots.TrackSync();
-        await ReserveAsync(context, accounts, caller, options.Price);
+        await HoldAsync(context, lifecycle, caller, options.Price);
 
         var started = System.Diagnostics.Stopwatch.StartNew();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        deadline.CancelAfter(TimeSpan.FromSeconds(options.SyncTimeout));
-        // Whoever runs the request settles its credits: the worker for a queued run, RunInProcessAsync here.
-        var run = engine is null
-            ? services.GetRequiredService<QueuedSyncRunner>().RunAsync(NewJobFor(context, caller, submitted, image, options), deadline.Token)
-            : RunInProcessAsync(slots, pipeline, credits, caller.Id, RequestIds.Of(context), submitted.Request, image, deadline.Token);
-        PipelineResult result;
-        try
-        {
-            result = await run.WaitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            // Refund before answering, for either kind of run: a 504 is never charged, and since a hold is
-            // settled once, a worker finishing the queued request later cannot charge it either.
-            await credits.RefundAsync(caller.Id, RequestIds.Of(context));
-            metrics.Jobs.WithLabels("v1", "timeout").Inc();
-            throw new ApiException(504, $"the request did not finish within the {options.SyncTimeout.ToString(CultureInfo.InvariantCulture)} s deadline of /v1 (--sync-timeout); " +
-                "on a CPU a new image costs about a minute of model time, and requests wait their turn for the model. " +
-                "POST /v2/sam3-image has no deadline: it answers at once with a status_url to poll (its status shows the current stage)");
-        }
-        catch
-        {
-            metrics.Jobs.WithLabels("v1", "failed").Inc();
-            throw;
-        }
-        metrics.Jobs.WithLabels("v1", "completed").Inc();
+        var outcome = await lifecycle.RunNowAsync(NewJobFor(context, caller, submitted, image, options), submitted.Request, image, context.RequestAborted);
+        var result = outcome.Result ?? throw (outcome.Failure is { } failure ? ErrorResponses.FromFailure(failure) : NotSubmitted(outcome.Submit, RequestIds.Of(context)));
         result.Metrics[MetricNames.Total] = started.Elapsed.TotalSeconds;
         context.Response.Headers["x-inference-time"] = result.InferenceSeconds.ToString("0.#########", CultureInfo.InvariantCulture);
         return Respond(context, submitted.Request.Output, result);
@@ -99,33 +70,9 @@ public static class SegmentationApi
             BaseUrl = webhook is null ? null : RequestUrls.BaseOf(context.Request, options.PublicBaseUrl),
         };
 
-    /// <summary>
-    /// Runs the request in this process and settles its hold: charged when a result is delivered, refunded
-    /// otherwise (holds are idempotent, so a refund after a refund is harmless). The run keeps its work slot
-    /// until the engine returns, even when the caller stops waiting, so the model never runs more than
-    /// --workers requests; a result that arrives after the deadline is not delivered and not charged.
-    /// </summary>
-    private static async Task<PipelineResult> RunInProcessAsync(
-        WorkSlots slots, SegmentationPipeline pipeline, CreditSettlement credits, string keyId, string requestId,
-        SegmentationRequest request, ImageReference image, CancellationToken deadline)
-    {
-        try
-        {
-            PipelineResult result;
-            using (await slots.AcquireAsync(deadline))
-            {
-                result = await Task.Run(() => pipeline.RunAsync(request, image, deadline), CancellationToken.None);
-            }
-            deadline.ThrowIfCancellationRequested();
-            await credits.ChargeAsync(keyId, requestId);
-            return result;
-        }
-        catch
-        {
-            await credits.RefundAsync(keyId, requestId);
-            throw;
-        }
-    }
+    private static ApiException NotSubmitted(SubmitOutcome outcome, string id) => outcome == SubmitOutcome.NotStored
+        ? new ApiException(503, "the job store is unavailable; the request was not accepted, retry it", retryAfterSeconds: 2)
+        : new ApiException(503, $"the job store is unavailable; request {id} may or may not have been accepted", retryAfterSeconds: 5);
 
     /// <summary>PNG when exactly one image is asked for and the client does not ask for JSON (contract §5.1).</summary>
     private static IResult Respond(HttpContext context, OutputOptions output, PipelineResult result)
@@ -142,8 +89,8 @@ public static class SegmentationApi
     }
 
     private static async Task<IResult> SubmitAsync(
-        string model, HttpContext context, CallerAuthenticator auth, IAccountStore accounts, CreditSettlement credits, IJobStore jobs,
-        WorkSlots slots, JobSubmission submission, ImageFetcher fetcher, ServerOptions options)
+        string model, HttpContext context, CallerAuthenticator auth, RequestLifecycle lifecycle, IJobStore jobs,
+        WorkSlots slots, ImageFetcher fetcher, ServerOptions options)
     {
         CheckModel(model, options);
         var caller = await auth.AuthenticateAsync(context, countTowardsRateLimit: true);
@@ -165,11 +112,14 @@ public static class SegmentationApi
             }
         }
         await AdmitAsync(jobs, slots, options, context.RequestAborted);
-        await ReserveAsync(context, accounts, caller, options.Price);
+        await HoldAsync(context, lifecycle, caller, options.Price);
         var id = RequestIds.Of(context);
-        await submission.EnqueueAsync(NewJobFor(context, caller, submitted, image, options, submitted.Webhook));
+        if (await lifecycle.SubmitAsync(NewJobFor(context, caller, submitted, image, options, submitted.Webhook)) is var outcome and not SubmitOutcome.Accepted)
+        {
+            throw NotSubmitted(outcome, id);
+        }
         var urls = RequestUrls.For(RequestUrls.BaseOf(context.Request, options.PublicBaseUrl), id);
-        return Results.Json(new SubmitResponse(id, "QUEUED", urls.PollUrl, urls.StatusUrl, urls.ResponseUrl), JsonOptions.Web);
+        return Results.Json(new SubmitResponse(id, JobStatusNames.Queued, urls.PollUrl, urls.StatusUrl, urls.ResponseUrl), JsonOptions.Web);
     }
 
     private static void CheckUrlOnItsFace(ImageFetcher fetcher, string field, Uri? url, string subject)
@@ -222,30 +172,14 @@ public static class SegmentationApi
         }
     }
 
-    /// <summary>
-    /// Holds the price for this request. Holds are idempotent per request id, so a call cut off by a store
-    /// failure is simply repeated until the store answers (bounded), never leaving a hold nobody knows of.
-    /// </summary>
-    private static async Task ReserveAsync(HttpContext context, IAccountStore accounts, ApiKeyRecord caller, decimal price)
+    /// <summary>Holds the price for this request; 406 when the key has not enough credits.</summary>
+    private static async Task HoldAsync(HttpContext context, RequestLifecycle lifecycle, ApiKeyRecord caller, decimal price)
     {
-        var requestId = RequestIds.Of(context);
         CallerAuthenticator.MarkBalanceChanged(context);
-        ReservationResult reservation;
-        for (var attempt = 1; ; attempt++)
+        var hold = await lifecycle.HoldAsync(caller.Id, RequestIds.Of(context), price);
+        if (!hold.Held)
         {
-            try
-            {
-                reservation = await accounts.TryReserveAsync(caller.Id, requestId, price, CancellationToken.None);
-                break;
-            }
-            catch (Exception) when (attempt < 40)
-            {
-                await Task.Delay(250);
-            }
-        }
-        if (!reservation.Reserved)
-        {
-            throw new ApiException(406, $"not enough credits: a request costs {price.ToString(CultureInfo.InvariantCulture)}, the key has {CallerAuthenticator.FormatCredits(reservation.Available)} available");
+            throw new ApiException(406, $"not enough credits: a request costs {price.ToString(CultureInfo.InvariantCulture)}, the key has {CallerAuthenticator.FormatCredits(hold.Available)} available");
         }
     }
 }

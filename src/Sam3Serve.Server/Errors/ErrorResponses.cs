@@ -17,6 +17,19 @@ public static class ErrorResponses
     /// <summary>Maps an image input failure to the API failure the contract gives it.</summary>
     public static ApiException FromImage(ImageInputException e) => new(e.StatusCode, e.Message);
 
+    /// <summary>The answer to a typed request failure: its status and message, and the field at fault as a field error.</summary>
+    public static ApiException FromFailure(Lifecycle.RequestFailure failure)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        if (failure.Field is not { } field)
+        {
+            return new ApiException(failure.Failure.Status, failure.Message);
+        }
+        var prefix = field + ": ";
+        var rule = failure.Message.StartsWith(prefix, StringComparison.Ordinal) ? failure.Message[prefix.Length..] : failure.Message;
+        return new ApiException(failure.Failure.Status, failure.Message, new Dictionary<string, string[]> { [field] = [rule] });
+    }
+
     /// <summary>Writes <paramref name="error"/> as the response, with Retry-After when it has one.</summary>
     public static Task WriteAsync(HttpContext context, ApiException error)
     {

@@ -27,7 +27,7 @@ public static class RequestBodies
             case JobStatus.Queued or JobStatus.Processing:
                 var pending = new JsonObject
                 {
-                    ["status"] = job.Status == JobStatus.Queued ? "QUEUED" : "PROCESSING",
+                    ["status"] = JobStatusNames.Of(job.Status),
                     ["request_id"] = job.Id,
                     ["status_url"] = urls.StatusUrl,
                     ["response_url"] = urls.ResponseUrl,
@@ -43,7 +43,7 @@ public static class RequestBodies
             case JobStatus.Failed:
                 return new JsonObject
                 {
-                    ["status"] = "FAILED",
+                    ["status"] = JobStatusNames.Failed,
                     ["request_id"] = job.Id,
                     ["error"] = job.Error,
                     ["metrics"] = metrics,
@@ -51,7 +51,7 @@ public static class RequestBodies
             default:
                 var body = new JsonObject
                 {
-                    ["status"] = "COMPLETED",
+                    ["status"] = JobStatusNames.Completed,
                     ["request_id"] = job.Id,
                     ["metrics"] = metrics,
                 };

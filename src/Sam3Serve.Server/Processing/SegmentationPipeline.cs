@@ -4,7 +4,8 @@ using Sam3Serve.Contracts.Output;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Imaging.Rendering;
-using Sam3Serve.Server.Errors;
+using Sam3Serve.Jobs.Queue;
+using Sam3Serve.Server.Lifecycle;
 using Sam3Serve.Server.Observability;
 
 namespace Sam3Serve.Server.Processing;
@@ -27,8 +28,14 @@ public static class MetricNames
     public const string Queue = "queue_time";
     /// <summary>Server time from acceptance to the result.</summary>
     public const string Total = "total_time";
-    /// <summary>On FAILED requests: the HTTP status the failure maps to (400, 413, 502, 504, 500).</summary>
-    public const string ErrorCode = "error_code";
+}
+
+/// <summary>A request the pipeline cannot run, for a reason the client can act on (bad image, prompt outside it, mode missing).</summary>
+public sealed class PipelineFailureException(RequestFailure failure, Exception? innerException = null)
+    : Exception(failure.Message, innerException)
+{
+    /// <summary>The typed failure.</summary>
+    public RequestFailure Failure { get; } = failure;
 }
 
 /// <summary>
@@ -37,7 +44,7 @@ public static class MetricNames
 /// </summary>
 public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetcher fetcher, ImageInputOptions imageOptions, ServerMetrics metrics)
 {
-    /// <summary>Runs <paramref name="request"/> on the image; throws <see cref="ApiException"/> for bad input.</summary>
+    /// <summary>Runs <paramref name="request"/> on the image; throws <see cref="PipelineFailureException"/> for input it cannot run.</summary>
     public async Task<PipelineResult> RunAsync(SegmentationRequest request, ImageReference image, CancellationToken cancellationToken, IProgress<string>? progress = null)
     {
         var stages = new Dictionary<string, double>();
@@ -62,7 +69,7 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
         }
         catch (ImageInputException e)
         {
-            throw ErrorResponses.FromImage(e);
+            throw new PipelineFailureException(RequestFailure.Of(KindOf(e.Kind), e.Message), e);
         }
 
         CheckPromptsInside(request, decoded);
@@ -74,7 +81,7 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
         catch (ModeUnavailableException e)
         {
             // The request is valid but this installation's model lacks the files for its mode (e.g. no tracker pair).
-            throw new ApiException(400, e.Message);
+            throw new PipelineFailureException(RequestFailure.Of(FailureKind.ModeUnavailable, e.Message), e);
         }
         foreach (var (stage, seconds) in result.StageSeconds)
         {
@@ -95,17 +102,29 @@ public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetche
         {
             if (p.X > image.Width || p.Y > image.Height)
             {
-                throw ApiException.Field("points_input", $"point ({p.X}, {p.Y}) lies outside the {image.Width}x{image.Height} image");
+                throw Outside("points_input", $"point ({p.X}, {p.Y}) lies outside the {image.Width}x{image.Height} image");
             }
         }
         foreach (var b in request.Boxes)
         {
             if (b.X1 >= image.Width || b.Y1 >= image.Height)
             {
-                throw ApiException.Field("boxes_input", $"box [{b.X1}, {b.Y1}, {b.X2}, {b.Y2}] lies outside the {image.Width}x{image.Height} image");
+                throw Outside("boxes_input", $"box [{b.X1}, {b.Y1}, {b.X2}, {b.Y2}] lies outside the {image.Width}x{image.Height} image");
             }
         }
     }
+
+    private static PipelineFailureException Outside(string field, string rule) =>
+        new(RequestFailure.Of(FailureKind.InvalidInput, $"{field}: {rule}", field));
+
+    /// <summary>The failure kind of an image that cannot be used.</summary>
+    public static FailureKind KindOf(ImageErrorKind kind) => kind switch
+    {
+        ImageErrorKind.TooLarge => FailureKind.InputTooLarge,
+        ImageErrorKind.UpstreamError => FailureKind.ImageUpstream,
+        ImageErrorKind.Timeout => FailureKind.ImageTimeout,
+        _ => FailureKind.InvalidInput,
+    };
 
     private static double Lap(Stopwatch clock)
     {

@@ -1,16 +1,13 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Imaging.Input;
-using Sam3Serve.Server.Auth;
 using Sam3Serve.Jobs.Queue;
-using Sam3Serve.Server.Errors;
+using Sam3Serve.Server.Lifecycle;
 using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Processing;
 using Sam3Serve.Server.Requests;
-using Sam3Serve.Server.Webhooks;
 
 namespace Sam3Serve.Server.Workers;
 
@@ -21,13 +18,12 @@ namespace Sam3Serve.Server.Workers;
 /// </summary>
 public sealed partial class JobWorker(
     IJobStore jobs,
-    CreditSettlement credits,
+    RequestLifecycle lifecycle,
     SegmentationPipeline pipeline,
     ISegmentationEngine engine,
     WorkSlots slots,
     JobSignal signal,
     JobCancellations cancellations,
-    WebhookSignal webhookSignal,
     ServerOptions options,
     ServerMetrics metrics,
     TimeProvider time,
@@ -79,9 +75,6 @@ public sealed partial class JobWorker(
         }
     }
 
-    /// <summary>The <c>error</c> of a cancelled request (contract §8).</summary>
-    public const string CancelledError = "cancelled";
-
     private TimeSpan Lease => TimeSpan.FromSeconds(options.LeaseSeconds);
 
     private async Task SubscribeCancellationsAsync(CancellationToken stoppingToken)
@@ -113,12 +106,20 @@ public sealed partial class JobWorker(
         using var renewal = new CancellationTokenSource();
         var renewTask = RenewWhileRunningAsync(leased, cancellation, renewal.Token);
         var stages = new JobStageReporter(jobs, leased);
-        JobOutcome outcome;
+        var clock = Stopwatch.StartNew();
+        PipelineResult? result = null;
+        RequestFailure? failure;
         try
         {
-            outcome = job.Attempts > options.MaxAttempts
-                ? Failure($"the request was abandoned {job.Attempts - 1} times by workers that stopped while processing it; giving up", 500, queueSeconds, 0)
-                : await ProcessAsync(job, queueSeconds, stages, cancellation.Token);
+            if (job.Attempts > options.MaxAttempts)
+            {
+                failure = RequestFailure.Of(FailureKind.Abandoned,
+                    $"the request was abandoned {job.Attempts - 1} times by workers that stopped while processing it; giving up");
+            }
+            else
+            {
+                (result, failure) = await ProcessAsync(job, stages, cancellation.Token);
+            }
         }
         finally
         {
@@ -126,80 +127,48 @@ public sealed partial class JobWorker(
             await renewTask;
             await stages.FlushAsync();
         }
-        // The webhook message is stored by the same step that ends the job, so neither exists without the other.
-        outcome = outcome with { Webhook = WebhookNotices.For(job, outcome, options) };
-        var finished = await jobs.FinishAsync(leased, outcome, TimeSpan.FromSeconds(options.Retention), CancellationToken.None);
-        if (!finished)
+        var timings = new Dictionary<string, double>
         {
-            // Cancelled meanwhile, or taken over after a lost lease: whoever ended it settled it.
-            LogLeaseLost(logger, job.Id);
-            return;
-        }
-        if (outcome.Webhook is not null)
-        {
-            webhookSignal.Notify();
-        }
-        if (outcome.Succeeded)
-        {
-            await credits.ChargeAsync(job.KeyId, job.Id);
-        }
-        else
-        {
-            await credits.RefundAsync(job.KeyId, job.Id);
-        }
-        metrics.Jobs.WithLabels("v2", outcome.Succeeded ? "completed" : "failed").Inc();
-        LogFinished(logger, job.Id, outcome.Succeeded ? "COMPLETED" : "FAILED", outcome.Error ?? "");
+            [MetricNames.Queue] = queueSeconds,
+            [MetricNames.Total] = queueSeconds + clock.Elapsed.TotalSeconds,
+        };
+        // A lost lease (cancelled meanwhile, or taken over) changes nothing: whoever ended the job settled it.
+        _ = result is not null
+            ? await lifecycle.CompleteAsync(leased, result, timings)
+            : await lifecycle.FailAsync(leased, failure!, timings);
     }
 
-    private async Task<JobOutcome> ProcessAsync(JobRecord job, double queueSeconds, IProgress<string> stages, CancellationToken cancelled)
+    private async Task<(PipelineResult?, RequestFailure?)> ProcessAsync(JobRecord job, IProgress<string> stages, CancellationToken cancelled)
     {
-        var clock = Stopwatch.StartNew();
         // Read outside the failure handling below: a store that is briefly unreachable is not the request's
         // fault, so the exception goes to the loop, the lease runs out and the job is taken again.
         var inline = job.ImageUrl is null ? await jobs.GetInputImageAsync(job.Id, CancellationToken.None) : null;
         try
         {
+            if (job.ImageUrl is null && inline is null)
+            {
+                return (null, RequestFailure.Of(FailureKind.Internal, "the stored input image is missing"));
+            }
             var request = StoredRequest.Deserialize(job.RequestJson);
-            ImageReference image = job.ImageUrl is { } url
-                ? new ImageReference.Url(new Uri(url))
-                : new ImageReference.Inline(inline ?? throw new ApiException(500, "the stored input image is missing"));
-            var result = await pipeline.RunAsync(request, image, cancelled, stages);
-            var metricsJson = result.Metrics;
-            metricsJson[MetricNames.Queue] = queueSeconds;
-            metricsJson[MetricNames.Total] = queueSeconds + clock.Elapsed.TotalSeconds;
-            return new JobOutcome(
-                JsonSerializer.Serialize(result.Rendered.Output, JsonOptions.Web),
-                null,
-                JsonSerializer.Serialize(metricsJson),
-                result.Rendered.Media);
+            ImageReference image = job.ImageUrl is { } url ? new ImageReference.Url(new Uri(url)) : new ImageReference.Inline(inline!);
+            // The model runs off this loop's thread, so the loops keep leasing and renewing while it works.
+            return (await Task.Run(() => pipeline.RunAsync(request, image, cancelled, stages), CancellationToken.None), null);
         }
-        catch (ApiException e)
+        catch (PipelineFailureException e)
         {
-            return Failure(e.Message, e.StatusCode, queueSeconds, clock.Elapsed.TotalSeconds);
+            return (null, e.Failure);
         }
         catch (OperationCanceledException) when (cancelled.IsCancellationRequested)
         {
             // The job was cancelled (or its lease lost): the store already holds its end, so this outcome loses.
-            return Failure(CancelledError, 409, queueSeconds, clock.Elapsed.TotalSeconds);
+            return (null, RequestFailure.Of(FailureKind.Cancelled, RequestLifecycle.CancelledError));
         }
         catch (Exception e)
         {
             LogJobFault(logger, e, job.Id);
-            return Failure($"internal error while processing the request ({e.GetType().Name})", 500, queueSeconds, clock.Elapsed.TotalSeconds);
+            return (null, RequestFailure.Of(FailureKind.Internal, $"internal error while processing the request ({e.GetType().Name})"));
         }
     }
-
-    /// <summary>
-    /// A FAILED outcome. The metrics carry <c>error_code</c>, the HTTP status the failure would have had
-    /// on /v1, so an API process answering a /v1 request through the queue can give the right code.
-    /// </summary>
-    private static JobOutcome Failure(string error, int statusCode, double queueSeconds, double runSeconds) =>
-        new(null, error, JsonSerializer.Serialize(new Dictionary<string, double>
-        {
-            [MetricNames.Queue] = queueSeconds,
-            [MetricNames.Total] = queueSeconds + runSeconds,
-            [MetricNames.ErrorCode] = statusCode,
-        }), []);
 
     private async Task RenewWhileRunningAsync(LeasedJob leased, JobCancellations.Registration work, CancellationToken cancellationToken)
     {
@@ -227,9 +196,6 @@ public sealed partial class JobWorker(
             LogLoopFault(logger, e);
         }
     }
-
-    [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "Request {RequestId} finished {Status} {Error}")]
-    private static partial void LogFinished(ILogger logger, string requestId, string status, string error);
 
     [LoggerMessage(EventId = 21, Level = LogLevel.Warning, Message = "Lease on request {RequestId} was lost; another worker owns it")]
     private static partial void LogLeaseLost(ILogger logger, string requestId);

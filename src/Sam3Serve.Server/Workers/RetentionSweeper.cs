@@ -1,12 +1,11 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Sam3Serve.Jobs.Queue;
-using Sam3Serve.Server.Observability;
+using Sam3Serve.Server.Lifecycle;
 
 namespace Sam3Serve.Server.Workers;
 
 /// <summary>Deletes finished requests and their media once their retention has run out, and refreshes the queue gauge.</summary>
-public sealed partial class RetentionSweeper(IJobStore jobs, ServerOptions options, ServerMetrics metrics, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
+public sealed partial class RetentionSweeper(RequestLifecycle lifecycle, ServerOptions options, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -16,12 +15,11 @@ public sealed partial class RetentionSweeper(IJobStore jobs, ServerOptions optio
         {
             try
             {
-                var purged = await jobs.PurgeExpiredAsync(stoppingToken);
+                var purged = await lifecycle.ExpireAsync(stoppingToken);
                 if (purged > 0)
                 {
                     LogPurged(logger, purged);
                 }
-                metrics.QueueDepth.Set(await jobs.CountPendingAsync(stoppingToken));
                 await Task.Delay(period, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

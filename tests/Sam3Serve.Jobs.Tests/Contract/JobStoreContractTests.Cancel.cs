@@ -33,6 +33,7 @@ public abstract partial class JobStoreContractTests
         var job = await Store.GetAsync("q", CancellationToken.None);
         Assert.Equal(JobStatus.Failed, job!.Status);
         Assert.Equal("cancelled", job.Error);
+        Assert.Equal(new JobFailure(FailureKind.Cancelled, 409), job.Failure);
         Assert.Equal("{\"total_time\":0.1}", job.MetricsJson);
         Assert.NotNull(job.FinishedAt);
         Assert.True(job.ExpiresAt > DateTimeOffset.UtcNow.AddMinutes(59));

@@ -152,6 +152,28 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Finish_TypedFailure_KeepsKindAndStatusOutsideMetrics()
+    {
+        await Store.EnqueueAsync(Job("typed"), CancellationToken.None);
+        var leased = await Store.LeaseNextAsync("w", Lease, CancellationToken.None);
+        var outcome = new JobOutcome(null, "image URL answered 503", "{\"total_time\":1.5}", []) { Failure = new JobFailure(FailureKind.ImageUpstream, 502) };
+        Assert.True(await Store.FinishAsync(leased!, outcome, Retention, CancellationToken.None));
+
+        var job = await Store.GetAsync("typed", CancellationToken.None);
+        Assert.Equal(new JobFailure(FailureKind.ImageUpstream, 502), job!.Failure);
+        Assert.Equal("{\"total_time\":1.5}", job.MetricsJson);
+    }
+
+    [Fact]
+    public async Task Finish_Completed_HasNoFailure()
+    {
+        await Store.EnqueueAsync(Job("fine"), CancellationToken.None);
+        var leased = await Store.LeaseNextAsync("w", Lease, CancellationToken.None);
+        Assert.True(await Store.FinishAsync(leased!, Completed("out"), Retention, CancellationToken.None));
+        Assert.Null((await Store.GetAsync("fine", CancellationToken.None))!.Failure);
+    }
+
+    [Fact]
     public async Task Purge_AfterRetention_RemovesJobAndMedia()
     {
         await Store.EnqueueAsync(Job("old"), CancellationToken.None);

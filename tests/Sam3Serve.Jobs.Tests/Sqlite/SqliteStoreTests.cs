@@ -45,6 +45,41 @@ public sealed class SqliteJobStoreTests : JobStoreContractTests
     }
 
     [Fact]
+    public async Task Open_DatabaseWithoutFailureColumns_AddsThemAndKeepsOldRows()
+    {
+        using var dir = new TempDir("sam3serve-migrate");
+        // A jobs table as written before failures were typed: an old FAILED row with no failure columns.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir.Path, SqliteDatabase.FileName)}"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                CREATE TABLE jobs (id TEXT PRIMARY KEY, key_id TEXT NOT NULL, status INTEGER NOT NULL, request_json TEXT NOT NULL,
+                    image_url TEXT NULL, has_inline INTEGER NOT NULL, price_micro INTEGER NOT NULL, created_at INTEGER NOT NULL,
+                    started_at INTEGER NULL, finished_at INTEGER NULL, expires_at INTEGER NULL, lease_owner TEXT NULL,
+                    lease_token TEXT NULL, lease_until INTEGER NULL, attempts INTEGER NOT NULL DEFAULT 0, output_json TEXT NULL,
+                    error TEXT NULL, metrics_json TEXT NOT NULL DEFAULT '{}', media_dir TEXT NULL);
+                INSERT INTO jobs (id, key_id, status, request_json, has_inline, price_micro, created_at, error, metrics_json)
+                    VALUES ('old', 'k', 3, '{}', 0, 0, 1, 'bad image', '{"total_time":1,"error_code":400}');
+                """;
+            command.ExecuteNonQuery();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        var store = new SqliteJobStore(SqliteDatabase.Open(dir.Path));
+        var old = await store.GetAsync("old", CancellationToken.None);
+        Assert.Equal(JobStatus.Failed, old!.Status);
+        Assert.Null(old.Failure);
+
+        await store.EnqueueAsync(Job("new"), CancellationToken.None);
+        var leased = await store.LeaseNextAsync("w", Lease, CancellationToken.None);
+        var outcome = new JobOutcome(null, "too big", "{}", []) { Failure = JobFailure.Of(FailureKind.InputTooLarge) };
+        Assert.True(await store.FinishAsync(leased!, outcome, Retention, CancellationToken.None));
+        Assert.Equal(new JobFailure(FailureKind.InputTooLarge, 413), (await store.GetAsync("new", CancellationToken.None))!.Failure);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    [Fact]
     public async Task GetMedia_PathTraversalName_IsRefused()
     {
         await Store.EnqueueAsync(Job("t"), CancellationToken.None);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Sam3Serve.Jobs.Queue;
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.IO.Hashing;
@@ -116,6 +118,10 @@ public sealed class ImageInputTests : IAsyncLifetime
         var status = await AsyncLifecycleTests.PollUntilFinishedAsync(client, submit["request_id"]!.GetValue<string>());
         Assert.Equal("FAILED", status["status"]!.GetValue<string>());
         Assert.False(string.IsNullOrEmpty(status["error"]!.GetValue<string>()));
+        // The failure is stored typed, beside the metrics, and the FAILED body carries no HTTP status.
+        Assert.False(status["metrics"]!.AsObject().ContainsKey("error_code"));
+        var stored = await service.Services.GetRequiredService<IJobStore>().GetAsync(submit["request_id"]!.GetValue<string>(), CancellationToken.None);
+        Assert.Equal(new JobFailure(FailureKind.ImageTimeout, 504), stored!.Failure);
     }
 
     [Theory]

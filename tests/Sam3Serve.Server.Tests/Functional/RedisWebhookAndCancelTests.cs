@@ -26,6 +26,21 @@ public sealed class RedisWebhookAndCancelTests
         }, engine);
 
     [Fact]
+    public async Task PostV1_OnAnApiOnlyProcess_AnswersWithTheStatusTheWorkerStoredForItsFailure()
+    {
+        using var redis = await OwnRedisServer.StartOrSkipAsync();
+        await using var images = await ImageHost.StartAsync(TestImages.Png());
+        await using var api = await StartAsync(redis, "api");
+        await using var worker = await StartAsync(redis, "worker");
+        using var client = api.Client();
+
+        // The worker fails the request with a typed failure (the image server answers 404: 502); the API process,
+        // which has no model, answers /v1 with that status read back from the store.
+        await HttpAssert.ErrorAsync(await client.PostJsonAsync("/v1/sam3-image", new { image = images.Url("/missing.png"), text_prompt = "red" }), HttpStatusCode.BadGateway, "404");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" })).StatusCode);
+    }
+
+    [Fact]
     public async Task WorkerProcessWebhook_IsSignedWithTheSecretEveryProcessShares()
     {
         using var redis = await OwnRedisServer.StartOrSkipAsync();
