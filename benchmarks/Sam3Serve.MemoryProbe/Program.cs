@@ -1,6 +1,6 @@
 using System.Globalization;
 using Sam3Serve.Engine;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Fixture;
 
 namespace Sam3Serve.MemoryProbe;
 

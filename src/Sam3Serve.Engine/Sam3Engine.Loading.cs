@@ -4,7 +4,6 @@ using Sam3Serve.Engine.Automatic;
 using Sam3Serve.Engine.Bundle;
 using Sam3Serve.Engine.Concept;
 using Sam3Serve.Engine.Features;
-using Sam3Serve.Engine.Fixture;
 using Sam3Serve.Engine.Interactive;
 using Sam3Serve.Engine.Onnx;
 using Sam3Serve.Engine.Onnx.TrunkSharing;
@@ -154,7 +153,7 @@ public sealed partial class Sam3Engine
     {
         cancellationToken.ThrowIfCancellationRequested();
         var model = Track(OnnxModel.Load(path, _options, _gate));
-        if (model.DocString.Contains(FixtureBundle.DocString, StringComparison.Ordinal) && Bundle is { IsFixture: false })
+        if (model.DocString.Contains(BundleManifest.FixtureDocString, StringComparison.Ordinal) && Bundle is { IsFixture: false })
         {
             LogFixture(path);
         }

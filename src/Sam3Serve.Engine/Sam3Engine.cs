@@ -7,7 +7,6 @@ using Sam3Serve.Engine.Bundle;
 using Sam3Serve.Engine.Caching;
 using Sam3Serve.Engine.Concept;
 using Sam3Serve.Engine.Features;
-using Sam3Serve.Engine.Fixture;
 using Sam3Serve.Engine.Interactive;
 using Sam3Serve.Engine.Onnx;
 using Sam3Serve.Engine.Postprocessing;

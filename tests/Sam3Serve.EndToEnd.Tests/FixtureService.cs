@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Engine;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Fixture;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Server;
 using Sam3Serve.Tests.Common;

@@ -1,7 +1,7 @@
 using Sam3Serve.Engine;
 using Sam3Serve.Engine.Bundle;
-using Sam3Serve.Engine.Bundle.Download;
-using Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Models;
+using Sam3Serve.Models.Sources;
 
 namespace Sam3Serve.Cli.Commands;
 

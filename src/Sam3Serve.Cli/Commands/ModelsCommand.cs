@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Sam3Serve.Engine.Bundle;
-using Sam3Serve.Engine.Bundle.Download;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Models;
+using Sam3Serve.Fixture;
 
 namespace Sam3Serve.Cli.Commands;
 

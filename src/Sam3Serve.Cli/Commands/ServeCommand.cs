@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Engine;
-using Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Models.Sources;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Server;
 

@@ -14,6 +14,12 @@ public sealed record BundleManifest
     [JsonPropertyName("variant")]
     public string? Variant { get; init; }
 
+    /// <summary>
+    /// Text in the doc_string of every graph of the generated test fixture: the engine warns when a bundle that does
+    /// not say it is the fixture holds such a graph.
+    /// </summary>
+    public const string FixtureDocString = "Sam3Serve TEST FIXTURE, not a SAM 3 model: colour-rule graphs with the SAM 3 ONNX interface.";
+
     /// <summary>True for the generated test fixture (not a real model).</summary>
     [JsonPropertyName("fixture")]
     public bool Fixture { get; init; }

@@ -1,5 +1,5 @@
 using Sam3Serve.Engine.Bundle;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Fixture;
 using Sam3Serve.Tests.Common;
 using Xunit;
 

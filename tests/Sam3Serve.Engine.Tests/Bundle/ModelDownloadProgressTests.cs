@@ -1,4 +1,4 @@
-using Sam3Serve.Engine.Bundle.Download;
+using Sam3Serve.Models;
 using Xunit;
 
 namespace Sam3Serve.Engine.Tests.Bundle;

@@ -9,9 +9,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sam3Serve.Engine.Bundle;
-using Sam3Serve.Engine.Bundle.Download;
-using Sam3Serve.Engine.Bundle.Download.Planning;
-using Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Models;
+using Sam3Serve.Models.Planning;
+using Sam3Serve.Models.Sources;
 using Sam3Serve.Tests.Common;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Sam3Serve.Engine.Bundle;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Fixture;
 using Sam3Serve.Engine.Onnx;
 using Sam3Serve.Engine.Text;
 using Sam3Serve.Tests.Common;

@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 using Onnx;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Engine.Bundle;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Fixture;
 using Sam3Serve.Engine.Tests.Support;
 using Sam3Serve.Tests.Common;
 using Xunit;

@@ -1,5 +1,5 @@
 using Sam3Serve.Contracts.Requests;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Fixture;
 using Sam3Serve.Engine.Tests.Support;
 using Xunit;
 

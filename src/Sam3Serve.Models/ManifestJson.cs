@@ -1,6 +1,7 @@
+using Sam3Serve.Engine.Bundle;
 using System.Text.Json;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>Parsing, lookup and atomic writing of <see cref="BundleManifest"/> for pulls.</summary>
 public static class ManifestJson

@@ -1,6 +1,7 @@
-using Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Engine.Bundle;
+using Sam3Serve.Models.Sources;
 
-namespace Sam3Serve.Engine.Bundle.Download.Planning;
+namespace Sam3Serve.Models.Planning;
 
 /// <summary>
 /// Chooses, per role, the first variant of the order that a source's listing holds. The concept set (vision encoder,

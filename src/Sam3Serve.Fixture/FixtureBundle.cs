@@ -4,7 +4,7 @@ using Google.Protobuf;
 using Sam3Serve.Engine.Bundle;
 using Sam3Serve.Engine.Text;
 
-namespace Sam3Serve.Engine.Fixture;
+namespace Sam3Serve.Fixture;
 
 /// <summary>
 /// Writes a complete but tiny model bundle of generated ONNX graphs with the real files' input/output names, element
@@ -16,7 +16,7 @@ namespace Sam3Serve.Engine.Fixture;
 public static class FixtureBundle
 {
     /// <summary>Text of every fixture graph's doc_string.</summary>
-    public const string DocString = "Sam3Serve TEST FIXTURE, not a SAM 3 model: colour-rule graphs with the SAM 3 ONNX interface.";
+    public const string DocString = BundleManifest.FixtureDocString;
 
     /// <summary>The manifest's variant name.</summary>
     public const string VariantName = "fixture";

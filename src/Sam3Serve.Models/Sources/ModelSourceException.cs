@@ -1,4 +1,5 @@
-namespace Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Engine.Bundle;
+namespace Sam3Serve.Models.Sources;
 
 /// <summary>Why a source could not be used; raised before any model file is downloaded.</summary>
 public enum ModelSourceProblem

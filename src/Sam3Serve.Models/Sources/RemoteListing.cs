@@ -1,4 +1,5 @@
-namespace Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Engine.Bundle;
+namespace Sam3Serve.Models.Sources;
 
 /// <summary>One file a source offers.</summary>
 /// <param name="Name">File name (as installed).</param>

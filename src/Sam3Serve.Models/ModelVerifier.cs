@@ -1,6 +1,7 @@
+using Sam3Serve.Engine.Bundle;
 using System.Security.Cryptography;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>What is wrong with one file of a bundle.</summary>
 public enum VerificationProblemKind

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Sam3Serve.Engine.Text;
 
-namespace Sam3Serve.Engine.Fixture;
+namespace Sam3Serve.Fixture;
 
 /// <summary>
 /// A tiny CLIP-format merges file, generated so the fixture needs no download: it holds just the merges that

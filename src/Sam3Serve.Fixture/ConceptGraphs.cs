@@ -1,8 +1,8 @@
 using Onnx;
-using static Sam3Serve.Engine.Fixture.FixtureGeometry;
+using static Sam3Serve.Fixture.FixtureGeometry;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace Sam3Serve.Engine.Fixture;
+namespace Sam3Serve.Fixture;
 
 /// <summary>
 /// The fixture's concept-path graphs (v2 layout, spec §3): a vision encoder that emits per-pixel colour evidence, a

@@ -1,6 +1,7 @@
+using Sam3Serve.Engine.Bundle;
 using System.Security.Cryptography;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>sha256 of files on disk, as lower-case hex.</summary>
 internal static class FileHashing

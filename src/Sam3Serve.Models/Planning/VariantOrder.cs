@@ -1,4 +1,5 @@
-namespace Sam3Serve.Engine.Bundle.Download.Planning;
+using Sam3Serve.Engine.Bundle;
+namespace Sam3Serve.Models.Planning;
 
 /// <summary>
 /// The order in which precision variants are tried for each file, per execution provider. A file takes the first

@@ -1,8 +1,8 @@
 using Onnx;
-using static Sam3Serve.Engine.Fixture.FixtureGeometry;
+using static Sam3Serve.Fixture.FixtureGeometry;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace Sam3Serve.Engine.Fixture;
+namespace Sam3Serve.Fixture;
 
 /// <summary>
 /// The fixture's tracker graphs (spec §8.1): the encoder passes the normalised colours through (2×2 average pool), the

@@ -1,6 +1,7 @@
+using Sam3Serve.Engine.Bundle;
 using System.Net;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>A model file could not be fetched or failed verification; nothing was installed.</summary>
 public sealed class ModelDownloadException : Exception

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 
-namespace Sam3Serve.Engine.Fixture;
+namespace Sam3Serve.Fixture;
 
 /// <summary>A small helper that writes ONNX graphs (opset 17) node by node with the OnnxSharp protobuf types.</summary>
 internal sealed class GraphBuilder
@@ -93,7 +93,7 @@ internal sealed class GraphBuilder
         var model = new ModelProto
         {
             IrVersion = 8,
-            ProducerName = "Sam3Serve.Engine.Fixture",
+            ProducerName = "Sam3Serve.Fixture",
             ProducerVersion = "1",
             DocString = docString,
             Graph = _graph,

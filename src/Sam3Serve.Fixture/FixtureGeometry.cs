@@ -1,4 +1,4 @@
-namespace Sam3Serve.Engine.Fixture;
+namespace Sam3Serve.Fixture;
 
 /// <summary>
 /// Sizes of the fixture graphs. They differ from the real model's (1008 input, 288² masks, 256 channels, 200 queries)

@@ -1,6 +1,7 @@
+using Sam3Serve.Engine.Bundle;
 using System.Text.RegularExpressions;
 
-namespace Sam3Serve.Engine.Bundle.Download.Sources;
+namespace Sam3Serve.Models.Sources;
 
 /// <summary>Where a pull learns which files exist: a GitHub release's asset listing, or a plain mirror's manifest.json.</summary>
 public abstract record BundleSource

@@ -1,6 +1,7 @@
-using Sam3Serve.Engine.Bundle.Download.Planning;
+using Sam3Serve.Engine.Bundle;
+using Sam3Serve.Models.Planning;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>The outcome of a successful pull.</summary>
 /// <param name="Directory">The bundle folder.</param>

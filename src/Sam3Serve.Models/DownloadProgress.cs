@@ -1,4 +1,5 @@
-namespace Sam3Serve.Engine.Bundle.Download;
+using Sam3Serve.Engine.Bundle;
+namespace Sam3Serve.Models;
 
 /// <summary>What a pull is doing to one file.</summary>
 public enum DownloadStage

@@ -1,6 +1,7 @@
+using Sam3Serve.Engine.Bundle;
 using System.Globalization;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>
 /// Shows pull progress on a terminal: one line rewritten with <c>\r</c> when <paramref name="interactive"/>

@@ -1,8 +1,9 @@
+using Sam3Serve.Engine.Bundle;
 using System.Globalization;
 using System.Text;
-using Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Models.Sources;
 
-namespace Sam3Serve.Engine.Bundle.Download.Planning;
+namespace Sam3Serve.Models.Planning;
 
 /// <summary>One file a pull fetches.</summary>
 /// <param name="Name">Installed file name (the asset's name).</param>

@@ -1,7 +1,8 @@
-using Sam3Serve.Engine.Bundle.Download.Planning;
-using Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Engine.Bundle;
+using Sam3Serve.Models.Planning;
+using Sam3Serve.Models.Sources;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>What <see cref="ModelDownloader"/> pulls, from where, for which provider, into which folder.</summary>
 public sealed record PullOptions

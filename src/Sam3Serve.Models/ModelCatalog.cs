@@ -1,4 +1,5 @@
-namespace Sam3Serve.Engine.Bundle.Download;
+using Sam3Serve.Engine.Bundle;
+namespace Sam3Serve.Models;
 
 /// <summary>One precision variant found in a bundle folder.</summary>
 /// <param name="Variant">"fp32" for plain names, otherwise the name suffix ("q8", "fp16", ...).</param>

@@ -1,10 +1,11 @@
+using Sam3Serve.Engine.Bundle;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Sam3Serve.Engine.Bundle.Download.Sources;
+namespace Sam3Serve.Models.Sources;
 
 /// <summary>
 /// Reads what a <see cref="BundleSource"/> holds: a GitHub release's asset listing (name, size,

@@ -1,10 +1,11 @@
+using Sam3Serve.Engine.Bundle;
 using System.Net;
 using System.Net.Http.Headers;
-using Sam3Serve.Engine.Bundle.Download.Planning;
-using Sam3Serve.Engine.Bundle.Download.Sources;
+using Sam3Serve.Models.Planning;
+using Sam3Serve.Models.Sources;
 using Sam3Serve.Engine.Text;
 
-namespace Sam3Serve.Engine.Bundle.Download;
+namespace Sam3Serve.Models;
 
 /// <summary>
 /// Pulls a model bundle: reads the source's listing and plans the files per role (<see cref="PlanAsync"/>), then
