@@ -32,6 +32,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     private volatile bool _ready;
     private int _firstRequestLogged;
     private ModelRunGate? _gate;
+    private readonly SingleFlight _requestFlights = new();
+    private ModelThreads? _threads;
+    private volatile bool _disposed;
 
     /// <summary>Creates an engine; nothing is loaded until <see cref="InitializeAsync"/>.</summary>
     public Sam3Engine(EngineOptions options, ILogger<Sam3Engine>? logger = null)
@@ -61,6 +64,7 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -68,6 +72,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             {
                 return;
             }
+            // One thread more than the model runs admitted at once: one request's pre- and post-processing overlaps
+            // another's model run, and requests beyond that wait for a thread asynchronously.
+            _threads ??= new ModelThreads((_options.ConcurrentRuns > 0 ? _options.ConcurrentRuns : 1) + 1);
             try
             {
                 await Task.Run(() => Load(cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -98,21 +105,38 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         SegmentAsync(request, image, null, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, IProgress<string>? progress, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The work runs on the engine's own threads, never on the caller's: waiting for a thread, and for another request
+    /// computing the same new image's features, is asynchronous. A disposed engine refuses new requests.
+    /// </remarks>
+    public async ValueTask<SegmentationResult> SegmentAsync(SegmentationRequest request, RgbImage image, IProgress<string>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(image);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_ready)
         {
             throw new InvalidOperationException("the engine is not initialised");
         }
-        return ValueTask.FromResult(Segment(request, image, progress, cancellationToken));
+        var clock = new StageClock(progress);
+        var key = clock.Measure(StageClock.Preprocess, () => ImageKey.For(image, request.ImageId));
+        using (await _requestFlights.EnterAsync(key, cancellationToken).ConfigureAwait(false))
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return await _threads!.RunAsync(() => Segment(request, image, key, clock, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
     }
 
-    /// <inheritdoc />
+    /// <summary>Refuses new requests, waits for the ones already running on the engine's threads, then unloads the models.</summary>
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         _ready = false;
+        _threads?.Dispose();
         Unload();
         _initLock.Dispose();
     }
@@ -133,11 +157,9 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
         _gate = null;
     }
 
-    private SegmentationResult Segment(SegmentationRequest request, RgbImage image, IProgress<string>? progress, CancellationToken cancellationToken)
+    private SegmentationResult Segment(SegmentationRequest request, RgbImage image, string key, StageClock clock, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var clock = new StageClock(progress);
-        var key = clock.Measure(StageClock.Preprocess, () => ImageKey.For(image, request.ImageId));
         var objects = request.Mode switch
         {
             SegmentationMode.Concept => Require(_concept, request.Mode).Run(request, image, key, clock, cancellationToken),

@@ -72,6 +72,61 @@ internal sealed class SingleFlight
         }
     }
 
+    /// <summary>
+    /// Waits asynchronously (no thread held) until no other holder of <paramref name="key"/> remains, then holds it;
+    /// dispose the result to let the next one in. The engine holds an image's key for a whole request, so a second
+    /// request for a new image waits here, off any thread, and finds the encoder output cached.
+    /// </summary>
+    public async Task<IDisposable> EnterAsync(string key, CancellationToken cancellationToken)
+    {
+        Entry entry;
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(key, out entry!))
+            {
+                entry = new Entry();
+                _entries[key] = entry;
+            }
+            entry.Users++;
+        }
+        try
+        {
+            await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            Leave(key, entry);
+            throw;
+        }
+        return new Held(this, key, entry);
+    }
+
+    private void Leave(string key, Entry entry)
+    {
+        lock (_lock)
+        {
+            if (--entry.Users == 0)
+            {
+                _entries.Remove(key);
+                entry.Gate.Dispose();
+            }
+        }
+    }
+
+    private sealed class Held(SingleFlight owner, string key, Entry entry) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                entry.Gate.Release();
+                owner.Leave(key, entry);
+            }
+        }
+    }
+
     private sealed class Entry
     {
         public SemaphoreSlim Gate { get; } = new(1, 1);
