@@ -7,22 +7,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
-using Sam3Serve.Imaging.Input;
-using Sam3Serve.Jobs.Accounts;
-using Sam3Serve.Jobs.Queue;
-using Sam3Serve.Jobs.Redis;
-using Sam3Serve.Jobs.Sqlite;
-using StackExchange.Redis;
 using Sam3Serve.Server.Apis;
-using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
-using Sam3Serve.Server.Lifecycle;
 using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Playground;
-using Sam3Serve.Server.Processing;
-using Sam3Serve.Server.Webhooks;
-using Sam3Serve.Server.Workers;
-using Sam3Serve.Jobs.Webhooks;
 
 namespace Sam3Serve.Server;
 
@@ -62,42 +50,16 @@ public static class Sam3ServerHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        AddStores(services, options);
-        services.AddSingleton(new ImageInputOptions
-        {
-            MaxImageBytes = options.MaxBodyBytes,
-            MaxPixels = options.MaxImagePixels,
-            FetchTimeout = TimeSpan.FromSeconds(options.ImageFetchTimeout),
-            AllowedHosts = options.AllowImageHost,
-        });
-        services.AddSingleton(sp => new ImageFetcher(sp.GetRequiredService<ImageInputOptions>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<ServerMetrics>();
-        services.AddSingleton(new WorkSlots(options.Workers));
-        services.AddSingleton<JobSignal>();
-        services.AddSingleton<SegmentationPipeline>();
-        services.AddSingleton<CallerAuthenticator>();
-        services.AddSingleton<CreditSettlement>();
-        services.AddSingleton<RequestLifecycle>();
-        services.AddSingleton<JobCancellations>();
-        services.AddSingleton<WebhookSignal>();
-        services.AddSingleton<WebhookSigner>();
-        // Every role sends webhooks: the outbox is shared through the store, and its lease keeps one sender per attempt.
-        services.AddHostedService<WebhookDispatcher>();
-        // Where /v1 runs is decided here, once: on this process's model, or (an API-only process) through the queue.
+        var stores = services.AddSam3Stores();
+        _ = options.Store == "redis" ? stores.UseRedis(options.Redis!) : stores.UseSqlite(options.DataDir);
+        services.AddSam3ImageInput(options);
+        services.AddSam3Accounts();
+        services.AddSam3RequestLifecycle(options, runsModel);
+        services.AddSam3Webhooks();
         if (runsModel)
         {
-            services.AddSingleton<ISyncRunner, InProcessSyncRunner>();
+            services.AddSam3Workers();
         }
-        else
-        {
-            services.AddSingleton<ISyncRunner, QueuedSyncRunner>();
-        }
-        if (runsModel)
-        {
-            services.AddHostedService<EngineInitializer>();
-            services.AddHostedService<JobWorker>();
-        }
-        services.AddHostedService<RetentionSweeper>();
         services.AddOpenApi();
         configureServices(services);
 
@@ -120,36 +82,6 @@ public static class Sam3ServerHost
         // Unmatched routes and methods still answer with the contract's JSON error shape.
         app.MapFallback((HttpContext c) => ErrorResponses.Result(404, $"no endpoint at {c.Request.Method} {c.Request.Path}"));
         return app;
-    }
-
-    /// <summary>
-    /// The embedded store (SQLite + files, one server per data dir) or the shared one (Redis, any number
-    /// of API and worker processes).
-    /// </summary>
-    private static void AddStores(IServiceCollection services, ServerOptions options)
-    {
-        if (options.Store == "redis")
-        {
-            var redisOptions = new RedisOptions { ConnectionString = options.Redis! };
-            var connection = RedisConnection.Connect(redisOptions);
-            services.AddSingleton<IConnectionMultiplexer>(connection);
-            var redisJobs = new RedisJobStore(connection, redisOptions);
-            services.AddSingleton<IJobStore>(redisJobs);
-            services.AddSingleton<IWebhookOutbox>(redisJobs);
-            services.AddSingleton<IAccountStore>(sp => new RedisAccountStore(connection, redisOptions, sp.GetRequiredService<TimeProvider>()));
-            return;
-        }
-        var dataLock = DataDirLock.Acquire(options.DataDir);
-        var database = SqliteDatabase.Open(options.DataDir);
-        var jobStore = new SqliteJobStore(database);
-        // This process owns the data dir alone (the lock): whatever was PROCESSING belonged to a dead process.
-        jobStore.RequeueAbandoned();
-        // Registered through a factory so that disposing the host releases the lock (a restart in the same process).
-        services.AddSingleton(_ => dataLock);
-        services.AddSingleton(database);
-        services.AddSingleton<IJobStore>(jobStore);
-        services.AddSingleton<IWebhookOutbox>(jobStore);
-        services.AddSingleton<IAccountStore>(sp => new SqliteAccountStore(database, sp.GetRequiredService<TimeProvider>()));
     }
 
     private static void ConfigureLogging(ILoggingBuilder logging, string format)

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Sam3Serve.Jobs;
 
 namespace Sam3Serve.Server.Errors;
 
@@ -8,7 +9,7 @@ namespace Sam3Serve.Server.Errors;
 /// Outermost middleware: gives each request its id and log scope, refuses work while shutting down
 /// (503), and turns every failure into the contract's JSON error — a 500 never leaks a stack trace.
 /// </summary>
-public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger, IHostApplicationLifetime lifetime)
+public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger, IHostApplicationLifetime lifetime, IStoreFaults storeFaults)
 {
     /// <summary>Runs the pipeline.</summary>
     public async Task InvokeAsync(HttpContext context)
@@ -41,7 +42,7 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
         {
             // The client went away; there is nobody to answer.
         }
-        catch (Exception e) when (!context.Response.HasStarted && IsStoreUnreachable(e))
+        catch (Exception e) when (!context.Response.HasStarted && storeFaults.IsUnavailable(e))
         {
             // The shared store is restarting or cut off (found by the fault suite's kill -9 of Redis): that is
             // the service being briefly unavailable, not a bug, and the client should simply retry.
@@ -53,24 +54,6 @@ public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogge
             LogUnexpected(logger, e, context.Request.Method, context.Request.Path);
             await ErrorResponses.WriteAsync(context, new ApiException(500, $"internal error; quote request id {requestId} when reporting it"));
         }
-    }
-
-    /// <summary>A connection failure, time-out or still-loading answer from Redis, however deep it is wrapped.</summary>
-    private static bool IsStoreUnreachable(Exception e)
-    {
-        for (Exception? current = e; current is not null; current = current.InnerException)
-        {
-            if (current is StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException)
-            {
-                return true;
-            }
-            // A Redis just restarted answers LOADING while it replays its append-only file.
-            if (current is StackExchange.Redis.RedisServerException && current.Message.StartsWith("LOADING", StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Warning, Message = "Store unreachable on {Method} {Path}; answered 503: {Reason}")]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Text.Json.Nodes;
 using Sam3Serve.Contracts.Inference;
@@ -105,11 +106,23 @@ public sealed class OperationsTests
         Exception fault = outage == "loading"
             ? new StackExchange.Redis.RedisServerException("LOADING Redis is loading the dataset in memory")
             : new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "SocketFailure on 127.0.0.1:6379");
-        await using var service = await ServiceFixture.StartAsync(engine: e => e.Fault = fault);
+        // The embedded store stands in; the Redis backend's fault classifier is what a Redis-backed process registers.
+        await using var service = await ServiceFixture.StartAsync(engine: e => e.Fault = fault,
+            services: s => s.AddSingleton<Sam3Serve.Jobs.IStoreFaults, Sam3Serve.Jobs.Redis.RedisStoreFaults>());
         using var client = service.Client();
         var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" });
         await HttpAssert.ErrorAsync(response, HttpStatusCode.ServiceUnavailable, "retry");
         Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
+    }
+
+    [Fact]
+    public async Task PostV1_RedisFaultOnTheEmbeddedStore_IsAFault_Answers500()
+    {
+        // Only the registered backend's classifier decides what "unavailable" means: on SQLite a Redis exception is a bug.
+        await using var service = await ServiceFixture.StartAsync(engine: e => e.Fault =
+            new StackExchange.Redis.RedisConnectionException(StackExchange.Redis.ConnectionFailureType.SocketFailure, "SocketFailure"));
+        using var client = service.Client();
+        await HttpAssert.ErrorAsync(await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" }), HttpStatusCode.InternalServerError, "request id");
     }
 
     [Fact]

@@ -32,11 +32,15 @@ public sealed class ServiceFixture : IAsyncDisposable
         configure?.Invoke(Options);
     }
 
-    public static async Task<ServiceFixture> StartAsync(Action<ServerOptions>? configure = null, Action<FakeEngine>? engine = null)
+    public static async Task<ServiceFixture> StartAsync(Action<ServerOptions>? configure = null, Action<FakeEngine>? engine = null, Action<IServiceCollection>? services = null)
     {
         var fixture = new ServiceFixture(configure);
         engine?.Invoke(fixture.Engine);
-        fixture._app = Sam3ServerHost.Build(fixture.Options, services => services.AddSingleton<ISegmentationEngine>(fixture.Engine));
+        fixture._app = Sam3ServerHost.Build(fixture.Options, s =>
+        {
+            s.AddSingleton<ISegmentationEngine>(fixture.Engine);
+            services?.Invoke(s);
+        });
         await fixture._app.StartAsync();
         var address = LoopbackWebServer.AddressOf(fixture._app);
         fixture.BaseAddress = new Uri(address);
