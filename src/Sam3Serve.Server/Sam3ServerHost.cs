@@ -29,12 +29,8 @@ public static class Sam3ServerHost
         {
             throw new ArgumentException("invalid server options: " + string.Join("; ", problems));
         }
-        if (options.Store == "sqlite" && options.Role != "all")
-        {
-            throw new ArgumentException("--role api and --role worker share work through Redis: use them with --store redis");
-        }
-        var runsModel = options.Role is "all" or "worker";
-        var servesApi = options.Role is "all" or "api";
+        var runsModel = options.RunsModel;
+        var servesApi = options.ServesApi;
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -44,14 +40,16 @@ public static class Sam3ServerHost
             f.MultipartBodyLengthLimit = options.MaxBodyBytes;
             f.ValueLengthLimit = (int)Math.Min(int.MaxValue, options.MaxBodyBytes);
         });
-        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownTimeout));
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
         ConfigureLogging(builder.Logging, logFormat);
 
         var services = builder.Services;
         services.AddSingleton(options);
+        // Whatever else binds ServerOptions (the CLI binds it from its settings) is validated before the host starts.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<ServerOptions>, ServerOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         var stores = services.AddSam3Stores();
-        _ = options.Store == "redis" ? stores.UseRedis(options.Redis!) : stores.UseSqlite(options.DataDir);
+        _ = options.Store == StoreKind.Redis ? stores.UseRedis(options.Redis!) : stores.UseSqlite(options.DataDir);
         services.AddSam3ImageInput(options);
         services.AddSam3Accounts();
         services.AddSam3RequestLifecycle(options, runsModel);

@@ -1,8 +1,34 @@
+using Microsoft.Extensions.Options;
+
 namespace Sam3Serve.Server;
 
+/// <summary>What a process does: everything, HTTP only, or the model only.</summary>
+public enum ServerRole
+{
+    /// <summary>HTTP API and model workers in one process.</summary>
+    All,
+    /// <summary>HTTP only; never loads the model (its /v1 requests go through the shared queue).</summary>
+    Api,
+    /// <summary>The model and the workers; serves only health and metrics.</summary>
+    Worker,
+}
+
+/// <summary>Where jobs, results, keys and credits live.</summary>
+public enum StoreKind
+{
+    /// <summary>The embedded store: one SQLite file and media files in the data dir, one server per data dir.</summary>
+    Sqlite,
+    /// <summary>The shared store: any number of API and worker processes on one Redis.</summary>
+    Redis,
+}
+
 /// <summary>
-/// Everything <c>sam3serve serve</c> takes (contract §7). The CLI fills it from flags, environment
-/// variables (<c>SAM3SERVE_DATA_DIR</c>, ...) and a configuration file, in that order of precedence.
+/// Everything <c>sam3serve serve</c> takes besides the engine's own settings. The CLI binds it once from flags,
+/// <c>SAM3SERVE_*</c> variables and the configuration file (in that order of precedence) through IConfiguration;
+/// the host validates it at start (<see cref="ServerOptionsValidator"/>).
+/// To add a setting: a property with its default here (and a range check in <see cref="Validate"/>), a row in the
+/// CLI's settings catalogue (<c>Cli/Settings/SettingCatalog.cs</c>: flag, meaning), and a README row (a test fails
+/// when a setting has no row or a row no setting).
 /// </summary>
 public sealed class ServerOptions
 {
@@ -18,69 +44,93 @@ public sealed class ServerOptions
     public int Workers { get; set; } = 1;
     /// <summary>Queued requests (v1 waiting + v2 pending) before 429.</summary>
     public int MaxQueue { get; set; } = 1000;
-    /// <summary>Seconds a finished request and its media are kept.</summary>
-    public double Retention { get; set; } = 3600;
+    /// <summary>How long a finished request and its media are kept.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromHours(1);
     /// <summary>Credits charged per completed request.</summary>
     public decimal Price { get; set; } = 1;
     /// <summary>Hosts (names or addresses) that image URLs may reach even though they are private.</summary>
     public List<string> AllowImageHost { get; set; } = [];
-    /// <summary>Seconds for fetching an image URL.</summary>
-    public double ImageFetchTimeout { get; set; } = 15;
+    /// <summary>Time allowed for fetching an image URL.</summary>
+    public TimeSpan ImageFetchTimeout { get; set; } = TimeSpan.FromSeconds(15);
     /// <summary>
-    /// Seconds before a /v1 request answers 504. Sized for a CPU: one new image is ~45 s of vision encoder plus the
+    /// Time before a /v1 request answers 504. Sized for a CPU: one new image is ~45 s of vision encoder plus the
     /// decoders, and a request may wait for one or two others ahead of it on the model.
     /// </summary>
-    public double SyncTimeout { get; set; } = 300;
-    /// <summary>all, api or worker.</summary>
-    public string Role { get; set; } = "all";
-    /// <summary>sqlite or redis.</summary>
-    public string Store { get; set; } = "sqlite";
-    /// <summary>Redis connection string, with Store = redis.</summary>
+    public TimeSpan SyncTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>What this process does.</summary>
+    public ServerRole Role { get; set; } = ServerRole.All;
+    /// <summary>Which store backend.</summary>
+    public StoreKind Store { get; set; } = StoreKind.Sqlite;
+    /// <summary>Redis connection string, with Store = Redis.</summary>
     public string? Redis { get; set; }
     /// <summary>Largest request body in bytes (413 above it).</summary>
     public long MaxBodyBytes { get; set; } = 20L * 1024 * 1024;
     /// <summary>Largest decoded image in pixels (413 above it).</summary>
     public long MaxImagePixels { get; set; } = 50_000_000;
-    /// <summary>Seconds a worker holds a job before another may take it over; renewed while it works.</summary>
-    public double LeaseSeconds { get; set; } = 30;
+    /// <summary>How long a worker holds a job before another may take it over; renewed while it works.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>How many times a job may be taken before it is failed as abandoned (worker crashes).</summary>
     public int MaxAttempts { get; set; } = 3;
-    /// <summary>Seconds between retention sweeps.</summary>
-    public double SweepInterval { get; set; } = 30;
-    /// <summary>Seconds a draining shutdown waits for in-flight work.</summary>
-    public double ShutdownTimeout { get; set; } = 30;
+    /// <summary>Time between retention sweeps.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long a draining shutdown waits for in-flight work.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
     /// <summary>Webhook signing secret (<c>whsec_&lt;base64&gt;</c>); null = the stored one, generated on first start.</summary>
     public string? WebhookSecret { get; set; }
-    /// <summary>Seconds a webhook receiver has to answer an attempt.</summary>
-    public double WebhookTimeout { get; set; } = 10;
+    /// <summary>Time a webhook receiver has to answer an attempt.</summary>
+    public TimeSpan WebhookTimeout { get; set; } = TimeSpan.FromSeconds(10);
     /// <summary>
-    /// Seconds before each retry of a failed webhook; one attempt more than delays, then it is given up. The
-    /// default makes 8 attempts over about 3 h 45 min, the first 5 within 13 minutes (contract: ≥ 5 over ≥ 10 min).
+    /// Delay before each retry of a failed webhook; one attempt more than delays, then it is given up. The default
+    /// makes 8 attempts over about 3 h 45 min, the first 5 within 13 minutes.
     /// </summary>
-    public List<double> WebhookRetryDelays { get; set; } = [5, 30, 120, 600, 1800, 3600, 7200];
+    public List<TimeSpan> WebhookRetryDelays { get; set; } =
+        [.. new[] { 5, 30, 120, 600, 1800, 3600, 7200 }.Select(s => TimeSpan.FromSeconds(s))];
     /// <summary>Model slug served at /v1/{slug} and /v2/{slug}.</summary>
     public string ModelSlug { get; set; } = "sam3-image";
 
-    /// <summary>Checks ranges; returns the problems found (empty when valid).</summary>
+    /// <summary>True when this process loads the model and runs workers.</summary>
+    public bool RunsModel => Role is ServerRole.All or ServerRole.Worker;
+
+    /// <summary>True when this process serves the HTTP API.</summary>
+    public bool ServesApi => Role is ServerRole.All or ServerRole.Api;
+
+    /// <summary>Checks ranges; returns the problems found (empty when valid), each naming the flag.</summary>
     public IReadOnlyList<string> Validate()
     {
         var problems = new List<string>();
         if (Workers < 1) problems.Add("--workers must be at least 1");
         if (MaxQueue < 1) problems.Add("--max-queue must be at least 1");
-        if (Retention <= 0) problems.Add("--retention must be positive");
+        if (Retention <= TimeSpan.Zero) problems.Add("--retention must be positive");
         if (Price < 0) problems.Add("--price must not be negative");
-        if (ImageFetchTimeout <= 0) problems.Add("--image-fetch-timeout must be positive");
-        if (SyncTimeout <= 0) problems.Add("--sync-timeout must be positive");
-        if (Role is not ("all" or "api" or "worker")) problems.Add("--role must be all, api or worker");
-        if (Store is not ("sqlite" or "redis")) problems.Add("--store must be sqlite or redis");
-        if (Store == "redis" && string.IsNullOrWhiteSpace(Redis)) problems.Add("--store redis needs --redis <connection string>");
+        if (ImageFetchTimeout <= TimeSpan.Zero) problems.Add("--image-fetch-timeout must be positive");
+        if (SyncTimeout <= TimeSpan.Zero) problems.Add("--sync-timeout must be positive");
+        if (!Enum.IsDefined(Role)) problems.Add("--role must be all, api or worker");
+        if (!Enum.IsDefined(Store)) problems.Add("--store must be sqlite or redis");
+        if (Store == StoreKind.Redis && string.IsNullOrWhiteSpace(Redis)) problems.Add("--store redis needs --redis <connection string>");
+        if (Store == StoreKind.Sqlite && Role != ServerRole.All) problems.Add("--role api and --role worker share work through Redis: use them with --store redis");
         if (PublicBaseUrl is not null && !Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out _)) problems.Add("--public-base-url must be an absolute URL");
+        if (Lease <= TimeSpan.Zero) problems.Add("--lease-seconds must be positive");
+        if (SweepInterval <= TimeSpan.Zero) problems.Add("--sweep-interval must be positive");
+        if (MaxBodyBytes < 1) problems.Add("--max-body-bytes must be positive");
+        if (MaxImagePixels < 1) problems.Add("--max-image-pixels must be positive");
         if (WebhookSecret is not null && Webhooks.WebhookSecret.TryDecode(WebhookSecret) is null)
         {
             problems.Add($"--webhook-secret must be whsec_ followed by the base64 of at least {Webhooks.WebhookSecret.MinKeyBytes} bytes");
         }
-        if (WebhookTimeout <= 0) problems.Add("webhook timeout must be positive");
-        if (WebhookRetryDelays.Count == 0 || WebhookRetryDelays.Any(d => d < 0)) problems.Add("webhook retry delays must be a non-empty list of seconds");
+        if (WebhookTimeout <= TimeSpan.Zero) problems.Add("webhook timeout must be positive");
+        if (WebhookRetryDelays.Count == 0 || WebhookRetryDelays.Any(d => d < TimeSpan.Zero)) problems.Add("webhook retry delays must be a non-empty list of durations");
         return problems;
+    }
+}
+
+/// <summary>Runs <see cref="ServerOptions.Validate"/> for the options pattern, so a host refuses to start on bad settings.</summary>
+public sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
+{
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.Validate();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

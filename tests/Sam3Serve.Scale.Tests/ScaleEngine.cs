@@ -29,7 +29,7 @@ public sealed class ScaleEngine : IAsyncLifetime
             return;
         }
         Engine = new Sam3Engine(new EngineOptions { ModelDir = dir });
-        var options = new ServerOptions { Urls = "http://127.0.0.1:0", DataDir = _data.Path, Workers = 2, SyncTimeout = 900 };
+        var options = new ServerOptions { Urls = "http://127.0.0.1:0", DataDir = _data.Path, Workers = 2, SyncTimeout = TimeSpan.FromSeconds(900) };
         _app = Sam3ServerHost.Build(options, s => s.AddSingleton<ISegmentationEngine>(Engine));
         await _app.StartAsync();
         var (_, key) = await _app.Services.GetRequiredService<IAccountStore>().CreateKeyAsync("scale", null, null, CancellationToken.None);

@@ -40,7 +40,7 @@ public static class Sam3ServiceCollectionExtensions
         {
             MaxImageBytes = options.MaxBodyBytes,
             MaxPixels = options.MaxImagePixels,
-            FetchTimeout = TimeSpan.FromSeconds(options.ImageFetchTimeout),
+            FetchTimeout = options.ImageFetchTimeout,
             AllowedHosts = options.AllowImageHost,
         });
         services.TryAddSingleton(sp => new ImageFetcher(sp.GetRequiredService<ImageInputOptions>(), sp.GetRequiredService<TimeProvider>()));

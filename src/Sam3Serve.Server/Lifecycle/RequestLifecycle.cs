@@ -42,7 +42,7 @@ public sealed partial class RequestLifecycle(
     /// <summary>False while a /v1 request could not run yet (this process's model is still loading).</summary>
     public bool CanRunNow => syncRunner.IsReady;
 
-    private TimeSpan Retention => TimeSpan.FromSeconds(options.Retention);
+    private TimeSpan Retention => options.Retention;
 
     /// <summary>
     /// Holds <paramref name="price"/> on <paramref name="keyId"/> for request <paramref name="requestId"/>. Holds are
@@ -105,7 +105,7 @@ public sealed partial class RequestLifecycle(
     public async Task<RunOutcome> RunNowAsync(NewJob job, SegmentationRequest request, ImageReference image, CancellationToken aborted)
     {
         ArgumentNullException.ThrowIfNull(job);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(options.SyncTimeout), time);
+        using var timeout = new CancellationTokenSource(options.SyncTimeout, time);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted, timeout.Token);
         RunOutcome outcome;
         try
@@ -121,7 +121,7 @@ public sealed partial class RequestLifecycle(
             await credits.RefundAsync(job.KeyId, job.Id);
             Count("v1", "timeout");
             return RunOutcome.Failed(RequestFailure.Of(FailureKind.DeadlineExceeded,
-                $"the request did not finish within the {options.SyncTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture)} s deadline of /v1 (--sync-timeout); " +
+                $"the request did not finish within the {options.SyncTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s deadline of /v1 (--sync-timeout); " +
                 "on a CPU a new image costs about a minute of model time, and requests wait their turn for the model. " +
                 "POST /v2/sam3-image has no deadline: it answers at once with a status_url to poll (its status shows the current stage)"));
         }

@@ -46,7 +46,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
         _client.DefaultRequestHeaders.UserAgent.ParseAdd("Sam3Serve-Webhooks/1.0");
     }
 
-    private TimeSpan Timeout => TimeSpan.FromSeconds(_options.WebhookTimeout);
+    private TimeSpan Timeout => _options.WebhookTimeout;
 
     // Longer than one attempt can take, so a live sender never loses its message to another.
     private TimeSpan Lease => Timeout + TimeSpan.FromSeconds(20);
@@ -158,7 +158,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
             }
             else
             {
-                var delay = TimeSpan.FromSeconds(_options.WebhookRetryDelays[attempt - 1]);
+                var delay = _options.WebhookRetryDelays[attempt - 1];
                 await _outbox.RetryWebhookAsync(leased, delay, failure, CancellationToken.None);
                 _metrics.WebhookAttempts.WithLabels("retried").Inc();
                 LogRetrying(_logger, message.Id, attempt, failure, delay.TotalSeconds);
@@ -191,7 +191,7 @@ public sealed partial class WebhookDispatcher : BackgroundService
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            return $"no answer within {_options.WebhookTimeout.ToString(CultureInfo.InvariantCulture)} s";
+            return $"no answer within {_options.WebhookTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s";
         }
         catch (HttpRequestException e)
         {

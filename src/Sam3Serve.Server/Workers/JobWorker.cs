@@ -75,7 +75,7 @@ public sealed partial class JobWorker(
         }
     }
 
-    private TimeSpan Lease => TimeSpan.FromSeconds(options.LeaseSeconds);
+    private TimeSpan Lease => options.Lease;
 
     private async Task SubscribeCancellationsAsync(CancellationToken stoppingToken)
     {

@@ -10,7 +10,7 @@ public sealed partial class RetentionSweeper(RequestLifecycle lifecycle, ServerO
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var period = TimeSpan.FromSeconds(Math.Max(0.2, options.SweepInterval));
+        var period = options.SweepInterval < TimeSpan.FromMilliseconds(200) ? TimeSpan.FromMilliseconds(200) : options.SweepInterval;
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -41,7 +41,7 @@ public abstract class LiveService : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         FixtureBundle.Write(ModelDir);
-        Options = new ServerOptions { Urls = "http://127.0.0.1:0", DataDir = Path.Combine(_root.Path, "data"), SweepInterval = 0.5 };
+        Options = new ServerOptions { Urls = "http://127.0.0.1:0", DataDir = Path.Combine(_root.Path, "data"), SweepInterval = TimeSpan.FromSeconds(0.5) };
         Configure(Options);
         _engine = new Sam3Engine(new EngineOptions { ModelDir = ModelDir });
         Engine = new SlowEngine(_engine);
@@ -150,7 +150,7 @@ public sealed class WebhookService : LiveService
     {
         options.Workers = 1;
         options.AllowImageHost = ["127.0.0.1"];
-        options.WebhookRetryDelays = [0.2, 0.2];
+        options.WebhookRetryDelays = [TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.2)];
     }
 
     /// <summary>The secret the server generated into its data dir on first start.</summary>

@@ -92,7 +92,7 @@ public sealed class AsyncLifecycleTests
     [Fact]
     public async Task GetStatus_AfterRetention_Answers404AndMediaIsGone()
     {
-        await using var service = await ServiceFixture.StartAsync(o => o.Retention = 1.5);
+        await using var service = await ServiceFixture.StartAsync(o => o.Retention = TimeSpan.FromSeconds(1.5));
         using var client = service.Client();
         var submit = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" }));
         var id = submit["request_id"]!.GetValue<string>();

@@ -18,7 +18,7 @@ public sealed class ImageInputTests : IAsyncLifetime
     public async ValueTask InitializeAsync() => _service = await ServiceFixture.StartAsync(o =>
     {
         o.MaxBodyBytes = 2 * 1024 * 1024;
-        o.ImageFetchTimeout = 1.5;
+        o.ImageFetchTimeout = TimeSpan.FromSeconds(1.5);
     });
 
     public async ValueTask DisposeAsync() => await _service.DisposeAsync();
@@ -109,7 +109,7 @@ public sealed class ImageInputTests : IAsyncLifetime
         await using var service = await ServiceFixture.StartAsync(o =>
         {
             o.AllowImageHost = ["127.0.0.1"];
-            o.ImageFetchTimeout = 1;
+            o.ImageFetchTimeout = TimeSpan.FromSeconds(1);
         });
         using var client = service.Client();
         await HttpAssert.ErrorAsync(await client.PostJsonAsync("/v1/sam3-image", new { image = host.Url("/hang"), text_prompt = "red" }), HttpStatusCode.GatewayTimeout);

@@ -77,7 +77,7 @@ public sealed class OperationsTests
     [Fact]
     public async Task PostV1_PastSyncDeadline_Answers504AndChargesNothing()
     {
-        await using var service = await ServiceFixture.StartAsync(o => o.SyncTimeout = 0.5, e => e.Delay = TimeSpan.FromSeconds(3));
+        await using var service = await ServiceFixture.StartAsync(o => o.SyncTimeout = TimeSpan.FromSeconds(0.5), e => e.Delay = TimeSpan.FromSeconds(3));
         var key = await service.CreateKeyAsync("budget", credits: 5, rpm: null);
         using var client = service.Client(key);
         var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" });

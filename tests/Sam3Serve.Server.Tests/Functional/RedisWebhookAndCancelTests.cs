@@ -17,12 +17,12 @@ public sealed class RedisWebhookAndCancelTests
     private static Task<ServiceFixture> StartAsync(OwnRedisServer redis, string role, Action<FakeEngine>? engine = null) =>
         ServiceFixture.StartAsync(o =>
         {
-            o.Store = "redis";
+            o.Store = StoreKind.Redis;
             o.Redis = redis.Endpoint;
-            o.Role = role;
+            o.Role = Enum.Parse<ServerRole>(role, ignoreCase: true);
             o.AllowImageHost = ["127.0.0.1"];
-            o.WebhookRetryDelays = [0.3, 0.3];
-            o.LeaseSeconds = 60; // renewals every 20 s: a prompt stop can only come from the cancel notice
+            o.WebhookRetryDelays = [TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(0.3)];
+            o.Lease = TimeSpan.FromSeconds(60); // renewals every 20 s: a prompt stop can only come from the cancel notice
         }, engine);
 
     [Fact]

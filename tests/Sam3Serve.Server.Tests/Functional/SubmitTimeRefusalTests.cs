@@ -15,7 +15,7 @@ public sealed class SubmitTimeRefusalTests : IAsyncLifetime
 {
     private ServiceFixture _service = null!;
 
-    public async ValueTask InitializeAsync() => _service = await ServiceFixture.StartAsync(o => o.ImageFetchTimeout = 2);
+    public async ValueTask InitializeAsync() => _service = await ServiceFixture.StartAsync(o => o.ImageFetchTimeout = TimeSpan.FromSeconds(2));
 
     public async ValueTask DisposeAsync() => await _service.DisposeAsync();
 

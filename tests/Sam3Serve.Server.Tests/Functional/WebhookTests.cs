@@ -18,8 +18,8 @@ public sealed class WebhookTests
         ServiceFixture.StartAsync(o =>
         {
             o.AllowImageHost = ["127.0.0.1"];
-            o.WebhookRetryDelays = [0.3, 0.3, 0.3];
-            o.WebhookTimeout = 1;
+            o.WebhookRetryDelays = [TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(0.3), TimeSpan.FromSeconds(0.3)];
+            o.WebhookTimeout = TimeSpan.FromSeconds(1);
             configure?.Invoke(o);
         }, engine);
 
@@ -102,7 +102,7 @@ public sealed class WebhookTests
     public async Task ReceiverThatNeverSucceeds_IsGivenUpAfterTheLastRetry()
     {
         await using var receiver = await WebhookReceiver.StartAsync(500, 500, 500, 500, 500, 500);
-        await using var service = await StartAsync(o => o.WebhookRetryDelays = [0.2, 0.2]);
+        await using var service = await StartAsync(o => o.WebhookRetryDelays = [TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.2)]);
         using var client = service.Client();
 
         await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", webhook = receiver.Url }));
@@ -121,7 +121,7 @@ public sealed class WebhookTests
         await using (var first = await StartAsync(o =>
         {
             o.DataDir = dataDir.Path;
-            o.WebhookRetryDelays = [3600]; // the retry is due long after this process stops
+            o.WebhookRetryDelays = [TimeSpan.FromHours(1)]; // the retry is due long after this process stops
         }))
         {
             using var client = first.Client();
@@ -200,7 +200,7 @@ public sealed class WebhookTests
         await using var service = await StartAsync(o =>
         {
             o.AllowImageHost = [];
-            o.WebhookRetryDelays = [0.1];
+            o.WebhookRetryDelays = [TimeSpan.FromSeconds(0.1)];
         });
         var jobs = service.Services.GetRequiredService<Sam3Serve.Jobs.Queue.IJobStore>();
         await jobs.EnqueueAsync(new Sam3Serve.Jobs.Queue.NewJob("direct", "k", "{}", "http://example.com/a.png", null, 0) { Webhook = receiver.Url }, CancellationToken.None);

@@ -26,7 +26,7 @@ public sealed class ServiceFixture : IAsyncDisposable
         {
             Urls = "http://127.0.0.1:0",
             DataDir = _dataDir.Path,
-            SweepInterval = 0.2,
+            SweepInterval = TimeSpan.FromSeconds(0.2),
             AllowImageHost = [],
         };
         configure?.Invoke(Options);
