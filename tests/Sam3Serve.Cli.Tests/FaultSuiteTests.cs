@@ -11,7 +11,7 @@ namespace Sam3Serve.Cli.Tests;
 /// <summary>
 /// The bounded slice of the fault suite (benchmarks/Sam3Serve.FaultSuite) that CI runs: every family of
 /// hostile request against the real program, and one kill -9 each of the server and of Redis under load.
-/// The full runs (2,000 hostile requests, ten minutes of load, five kills each) are in the README.
+/// The full runs (2,000 hostile requests, ten minutes of load, five kills each) are in docs/reliability.md.
 /// </summary>
 public sealed class FaultSuiteTests : IAsyncLifetime
 {
