@@ -49,6 +49,12 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     /// <inheritdoc />
     public bool IsReady => _ready;
 
+    /// <summary>The interactive path once loaded (for tests that compare prompt forms on real features).</summary>
+    internal InteractiveRunner? Interactive => _interactive;
+
+    /// <summary>The automatic path once loaded.</summary>
+    internal AutomaticRunner? Automatic => _automatic;
+
     /// <summary>Model runs and cache hits since warm-up.</summary>
     public EngineCounters Counters { get; } = new();
 

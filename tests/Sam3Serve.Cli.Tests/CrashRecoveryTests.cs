@@ -131,22 +131,7 @@ public sealed class CrashRecoveryTests : IDisposable
         var server = CliRunner.Start("serve", "--urls", $"http://127.0.0.1:{port}", "--model-dir", modelDir, "--data-dir", dataDir, "--offline", "--workers", "1");
         _processes.Add(server);
         var log = CliRunner.Capture(server);
-        using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await WaitUntilAsync(async () =>
-        {
-            if (server.HasExited)
-            {
-                throw new InvalidOperationException($"server exited with {server.ExitCode}: {log}");
-            }
-            try
-            {
-                return (await probe.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), log);
+        await CliRunner.WaitForReadyAsync(server, log, port, TimeSpan.FromSeconds(60));
         return (server, log);
     }
 

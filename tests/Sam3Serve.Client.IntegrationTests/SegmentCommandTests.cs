@@ -80,6 +80,57 @@ public sealed class SegmentCommandTests(CliService service) : IClassFixture<CliS
     }
 
     [Fact]
+    public async Task Segment_NegativeBoxLabel_RemovesTheTextColour_ThroughServerAndInProcess()
+    {
+        // The fixture drops the colours under negative exemplars: "red" plus a box on red is red as label 1, nothing as 0.
+        var image = ScenePath();
+        var r = Scene.Red;
+        string[] prompt = ["--text", "red", "--boxes", $"[[{r.Left + 10}, {r.Top + 10}, {r.Right - 10}, {r.Bottom - 10}]]", "--json"];
+        string[] remote = ["segment", image, "--server", service.BaseAddress.AbsoluteUri, "--key", service.ApiKey];
+        string[] local = ["segment", image, "--model-dir", service.ModelDir];
+
+        foreach (var (how, command) in new[] { ("server", remote), ("in-process", local) })
+        {
+            var positive = await CliProcess.RunAsync([.. command, .. prompt, "--box-labels", "[1]"]);
+            var negative = await CliProcess.RunAsync([.. command, .. prompt, "--box-labels", "[[0]]"]);
+
+            Assert.True(positive.ExitCode == 0, $"{how}: {positive.StdErr}");
+            Assert.True(negative.ExitCode == 0, $"{how}: {negative.StdErr}");
+            Assert.Equal(1, JsonNode.Parse(positive.StdOut)!["count"]!.GetValue<int>());
+            var output = JsonNode.Parse(negative.StdOut)!;
+            Assert.Equal("concept", output["mode"]!.GetValue<string>());
+            Assert.Equal(0, output["count"]!.GetValue<int>());
+        }
+    }
+
+    [Fact]
+    public async Task Segment_BoxLabelsBroken_ExitsOneNamingTheOptionOrField()
+    {
+        var image = ScenePath();
+        string[] remote = ["segment", image, "--server", service.BaseAddress.AbsoluteUri, "--key", service.ApiKey];
+
+        var count = await CliProcess.RunAsync([.. remote, "--boxes", "[[10, 10, 50, 50]]", "--box-labels", "[1, 0]"]);
+        Assert.Equal(1, count.ExitCode);
+        Assert.Contains("--box-labels", count.StdErr, StringComparison.Ordinal);
+
+        var value = await CliProcess.RunAsync([.. remote, "--boxes", "[[10, 10, 50, 50]]", "--box-labels", "[2]"]);
+        Assert.Equal(1, value.ExitCode);
+        Assert.Contains("--box-labels", value.StdErr, StringComparison.Ordinal);
+
+        // A negative object box: the server's 400, through the SDK and through the in-process validator alike.
+        string[] objectBox = ["--boxes", "[[10, 10, 50, 50]]", "--box-labels", "[0]", "--box-mode", "object"];
+        var server = await CliProcess.RunAsync([.. remote, .. objectBox]);
+        var local = await CliProcess.RunAsync(["segment", image, "--model-dir", service.ModelDir, .. objectBox]);
+        foreach (var run in new[] { server, local })
+        {
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("box_labels_input", run.StdErr, StringComparison.Ordinal);
+            Assert.Contains("object", run.StdErr, StringComparison.Ordinal);
+        }
+        Assert.Contains("400", server.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Segment_ServerWithSegmindKeyVariable_UsesIt()
     {
         var env = new Dictionary<string, string> { [Sam3ClientOptions.SegmindApiKeyVariable] = service.ApiKey };

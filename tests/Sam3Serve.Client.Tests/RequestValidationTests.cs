@@ -35,6 +35,32 @@ public sealed class RequestValidationTests
     }
 
     [Fact]
+    public void WithBoxes_UndefinedLabel_ThrowsNamingBoxLabels()
+    {
+        Assert.Throws<ArgumentException>("box_labels_input", () => Request().WithBox(0, 0, 4, 4, (Sam3BoxLabel)2));
+        Assert.Throws<ArgumentException>("box_labels_input", () => Request().WithBoxes(new Sam3Box(0, 0, 4, 4) { Label = (Sam3BoxLabel)(-1) }));
+    }
+
+    [Fact]
+    public void Sam3Box_WithoutALabel_IsPositiveAndEqualToAnExplicitPositive()
+    {
+        Assert.Equal(Sam3BoxLabel.Positive, default(Sam3Box).Label);
+        Assert.Equal(Sam3BoxLabel.Positive, new Sam3Box { X1 = 1, Y1 = 2, X2 = 3, Y2 = 4 }.Label);
+        Assert.Equal(new Sam3Box(1, 2, 3, 4), new Sam3Box(1, 2, 3, 4, Sam3BoxLabel.Positive));
+        Assert.NotEqual(new Sam3Box(1, 2, 3, 4), new Sam3Box(1, 2, 3, 4, Sam3BoxLabel.Negative));
+        Assert.Equal(Sam3BoxLabel.Negative, (new Sam3Box(1, 2, 3, 4) with { Label = Sam3BoxLabel.Negative }).Label);
+        Assert.DoesNotContain("Label", new Sam3Box(1, 2, 3, 4).ToString(), StringComparison.Ordinal);
+        Assert.Contains("Label = Negative", new Sam3Box(1, 2, 3, 4, Sam3BoxLabel.Negative).ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithBox_Label_IsKeptPerBox()
+    {
+        var request = Request().WithBox(0, 0, 4, 4).WithBox(1, 1, 5, 5, Sam3BoxLabel.Negative);
+        Assert.Equal([Sam3BoxLabel.Positive, Sam3BoxLabel.Negative], request.Boxes!.Select(b => b.Label));
+    }
+
+    [Fact]
     public void Numbers_NotFinite_ThrowNamingTheField()
     {
         Assert.Throws<ArgumentException>("threshold", () => Request().WithThreshold(double.NaN));

@@ -116,6 +116,50 @@ public sealed class WireFormatTests
     }
 
     [Fact]
+    public async Task RunSyncAsync_NegativeBox_SendsOneBoxLabelPerBoxInBoxOrder()
+    {
+        await using var server = await StartRecorderAsync();
+        using var client = new Sam3Client(Key, server.BaseAddress);
+
+        var request = Sam3Request.FromUrl("https://example.com/a.jpg")
+            .WithTextPrompt("wheel")
+            .WithBox(1, 2, 30, 40)
+            .WithBox(5, 6, 70, 80, Sam3BoxLabel.Negative)
+            .WithBox(7, 8, 9, 10, Sam3BoxLabel.Positive);
+        await client.RunSyncAsync(request, Ct);
+
+        Assert.Equal(
+            """{"image":"https://example.com/a.jpg","text_prompt":"wheel","boxes_input":"[[1, 2, 30, 40], [5, 6, 70, 80], [7, 8, 9, 10]]","box_labels_input":"[1, 0, 1]"}""",
+            Assert.Single(server.Requests).Body);
+    }
+
+    [Fact]
+    public async Task SubmitAsync_NegativeBoxesFromWithBoxes_SendBoxLabelsToV2()
+    {
+        await using var server = await StartRecorderAsync();
+        using var client = new Sam3Client(Key, server.BaseAddress);
+
+        await client.SubmitAsync(Sam3Request.FromUrl("https://example.com/a.jpg").WithBoxes(
+            new Sam3Box(0, 0, 10, 10, Sam3BoxLabel.Negative),
+            new Sam3Box(20, 20, 40, 40) { Label = Sam3BoxLabel.Negative },
+            new Sam3Box(50, 50, 60, 60)), Ct);
+
+        using var body = JsonDocument.Parse(Assert.Single(server.Requests).Body);
+        Assert.Equal("[0, 0, 1]", body.RootElement.GetProperty("box_labels_input").GetString());
+    }
+
+    [Fact]
+    public async Task RunSyncAsync_OnlyPositiveBoxes_OmitsBoxLabels()
+    {
+        await using var server = await StartRecorderAsync();
+        using var client = new Sam3Client(Key, server.BaseAddress);
+
+        await client.RunSyncAsync(Sam3Request.FromUrl("https://example.com/a.jpg").WithBox(1, 2, 3, 4, Sam3BoxLabel.Positive).WithBox(5, 6, 7, 8), Ct);
+
+        Assert.Equal("""{"image":"https://example.com/a.jpg","boxes_input":"[[1, 2, 3, 4], [5, 6, 7, 8]]"}""", Assert.Single(server.Requests).Body);
+    }
+
+    [Fact]
     public async Task RunSyncAsync_Base64WithPlusAndSlash_SendsThemUnescaped()
     {
         await using var server = await StartRecorderAsync();

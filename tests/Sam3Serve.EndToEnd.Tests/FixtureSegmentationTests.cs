@@ -77,6 +77,43 @@ public sealed class FixtureSegmentationTests(FixtureService service) : IClassFix
         Scene.AssertIoU(Scene.Decode(mask["mask"]!, scene.Width, scene.Height), scene.Width, scene.Green, 0.85);
     }
 
+    private static string Inside(SKRectI r) => $"[{r.Left + 10}, {r.Top + 10}, {r.Right - 10}, {r.Bottom - 10}]";
+
+    [Fact]
+    public async Task Concept_NegativeBoxOnTheTextColour_RemovesThatColour()
+    {
+        // The fixture ORs the colours of text and positive boxes, then drops the colours under negative boxes:
+        // the same box is a second "red" as label 1 and cancels "red" as label 0.
+        var scene = Scene.Landscape();
+        var png = scene.Png();
+
+        var positive = await service.SegmentAsync(png, new { text_prompt = "red", boxes_input = $"[{Inside(scene.Red)}]", box_labels_input = "[1]" });
+        var negative = await service.SegmentAsync(png, new { text_prompt = "red", boxes_input = $"[{Inside(scene.Red)}]", box_labels_input = "[0]" });
+
+        Assert.Equal("concept", negative["mode"]!.GetValue<string>());
+        var mask = Assert.Single(positive["masks"]!.AsArray())!;
+        Scene.AssertIoU(Scene.Decode(mask["mask"]!, scene.Width, scene.Height), scene.Width, scene.Red, 0.85);
+        Assert.Equal(0, negative["count"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task Concept_PositiveAndNegativeExemplars_FindOnlyThePositiveColour()
+    {
+        var scene = Scene.Portrait();
+        var png = scene.Png();
+        var boxes = $"[{Inside(scene.Green)}, {Inside(scene.Blue)}]";
+
+        var both = await service.SegmentAsync(png, new { boxes_input = boxes });
+        var greenOnly = await service.SegmentAsync(png, new { boxes_input = boxes, box_labels_input = "[[1, 0]]" });
+
+        // Two positive exemplars: one detection over both colours; with the blue box negative, green alone.
+        var union = Scene.Decode(Assert.Single(both["masks"]!.AsArray())!["mask"]!, scene.Width, scene.Height);
+        Assert.True(Scene.IoU(union, scene.Width, scene.Blue) > 0.3, "the all-positive request should cover blue as well");
+        var green = Scene.Decode(Assert.Single(greenOnly["masks"]!.AsArray())!["mask"]!, scene.Width, scene.Height);
+        Scene.AssertIoU(green, scene.Width, scene.Green, 0.85);
+        Assert.True(Scene.IoU(green, scene.Width, scene.Blue) < 0.01, "the negative blue exemplar left blue pixels in the mask");
+    }
+
     [Theory]
     [InlineData("landscape", "green")]
     [InlineData("portrait", "blue")]

@@ -42,7 +42,7 @@ public sealed class ReferenceService : IAsyncLifetime
         var (_, key) = await _app.Services.GetRequiredService<IAccountStore>().CreateKeyAsync("reference", null, null, CancellationToken.None);
         _client = new HttpClient { BaseAddress = new Uri(LoopbackWebServer.AddressOf(_app)), Timeout = TimeSpan.FromMinutes(5) };
         _client.DefaultRequestHeaders.Add("x-api-key", key);
-        var deadline = DateTime.UtcNow.AddMinutes(2);
+        var deadline = DateTime.UtcNow.AddMinutes(10);
         while ((await _client.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK)
         {
             Assert.True(DateTime.UtcNow < deadline, "the engine did not become ready on the reference bundle");

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using SkiaSharp;
 using Xunit;
 
 namespace Sam3Serve.Scale.Tests;
@@ -29,7 +28,7 @@ public sealed class HttpModeTests(ScaleEngine scale)
     {
         ScaleBundle.Require();
         var body = JsonNode.Parse(fields)!.AsObject();
-        body["image"] = Convert.ToBase64String(Jpeg(seed: 3));
+        body["image"] = Convert.ToBase64String(ScaleEngine.Jpeg(seed: 3));
         body["return_masks"] = true;
         body["mask_format"] = "rle";
         var response = await scale.Client!.PostAsJsonAsync("/v1/sam3-image", body);
@@ -57,7 +56,7 @@ public sealed class HttpModeTests(ScaleEngine scale)
     public async Task V2_StatusShowsTheImageEncoderStage_WhileANewImageRuns()
     {
         ScaleBundle.Require();
-        var body = new JsonObject { ["image"] = Convert.ToBase64String(Jpeg(seed: 11)), ["text_prompt"] = "car" };
+        var body = new JsonObject { ["image"] = Convert.ToBase64String(ScaleEngine.Jpeg(seed: 11)), ["text_prompt"] = "car" };
         var submit = await scale.Client!.PostAsJsonAsync("/v2/sam3-image", body);
         Assert.Equal(HttpStatusCode.OK, submit.StatusCode);
         var statusUrl = (string)(await submit.Content.ReadFromJsonAsync<JsonObject>())!["status_url"]!;
@@ -77,21 +76,5 @@ public sealed class HttpModeTests(ScaleEngine scale)
         while (status is "QUEUED" or "PROCESSING" && DateTime.UtcNow < deadline);
         Assert.Equal("COMPLETED", status);
         Assert.Contains("image encoder", stages);
-    }
-
-    private static byte[] Jpeg(int seed)
-    {
-        var image = ScaleEngine.Image(seed);
-        using var bitmap = new SKBitmap(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        for (var y = 0; y < image.Height; y++)
-        {
-            for (var x = 0; x < image.Width; x++)
-            {
-                var i = ((y * image.Width) + x) * 3;
-                bitmap.SetPixel(x, y, new SKColor(image.Pixels[i], image.Pixels[i + 1], image.Pixels[i + 2]));
-            }
-        }
-        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 92);
-        return data.ToArray();
     }
 }

@@ -5,6 +5,7 @@ using Sam3Serve.Engine;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Server;
 using Sam3Serve.Tests.Common;
+using SkiaSharp;
 using Xunit;
 
 namespace Sam3Serve.Scale.Tests;
@@ -59,6 +60,23 @@ public sealed class ScaleEngine : IAsyncLifetime
             }
         }
         return new RgbImage(width, height, pixels);
+    }
+
+    /// <summary><see cref="Image"/> as a JPEG file's bytes.</summary>
+    public static byte[] Jpeg(int seed)
+    {
+        var image = ScaleEngine.Image(seed);
+        using var bitmap = new SKBitmap(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        for (var y = 0; y < image.Height; y++)
+        {
+            for (var x = 0; x < image.Width; x++)
+            {
+                var i = ((y * image.Width) + x) * 3;
+                bitmap.SetPixel(x, y, new SKColor(image.Pixels[i], image.Pixels[i + 1], image.Pixels[i + 2]));
+            }
+        }
+        using var data = bitmap.Encode(SKEncodedImageFormat.Jpeg, 92);
+        return data.ToArray();
     }
 
     public async ValueTask DisposeAsync()

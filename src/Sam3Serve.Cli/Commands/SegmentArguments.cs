@@ -8,6 +8,7 @@ internal sealed record SegmentArguments
     public string? Points { get; init; }
     public string? Labels { get; init; }
     public string? Boxes { get; init; }
+    public string? BoxLabels { get; init; }
     public string? BoxMode { get; init; }
     public double? Threshold { get; init; }
     public int? PointsPerSide { get; init; }

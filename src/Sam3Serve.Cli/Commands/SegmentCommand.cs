@@ -4,7 +4,7 @@ using Sam3Serve.Client;
 namespace Sam3Serve.Cli.Commands;
 
 /// <summary>
-/// <c>sam3serve segment IMAGE [--text T] [--points "[[x,y]]"] [--labels "[1]"] [--boxes "[[x1,y1,x2,y2]]"] ...</c>:
+/// <c>sam3serve segment IMAGE [--text T] [--points "[[x,y]]"] [--labels "[1]"] [--boxes "[[x1,y1,x2,y2]]"] [--box-labels "[1]"] ...</c>:
 /// runs the engine in this process on one local image, with the same request rules and rendering as the server;
 /// with <c>--server URL</c> it sends the request to a running service through the SDK instead (v2, polled).
 /// </summary>
@@ -18,6 +18,7 @@ public static class SegmentCommand
         var points = new Option<string>("--points") { Description = "Point prompts, e.g. \"[[300,400]]\" (interactive mode)" };
         var labels = new Option<string>("--labels") { Description = "Point labels, e.g. \"[1,0]\" (1 foreground, 0 background; default all 1)" };
         var boxes = new Option<string>("--boxes") { Description = "Boxes, e.g. \"[[10,20,200,220]]\" (exemplars, or objects with --box-mode object)" };
+        var boxLabels = new Option<string>("--box-labels") { Description = "Box labels, one per box, e.g. \"[1,0]\" (1 positive, 0 negative exemplar: \"not this kind\"; default all 1)" };
         var boxMode = new Option<string>("--box-mode") { Description = "exemplar (default) or object" };
         var threshold = new Option<double?>("--threshold") { Description = "Concept score threshold (default 0.5)" };
         var pointsPerSide = new Option<int?>("--points-per-side") { Description = "Automatic-mode grid (default 32; 0 turns it off)" };
@@ -37,7 +38,7 @@ public static class SegmentCommand
 
         var command = new Command("segment", "Segment one local image with the engine in this process")
         {
-            image, text, points, labels, boxes, boxMode, threshold, pointsPerSide, predIou, maxMasks, masks, overlay, maskFormat,
+            image, text, points, labels, boxes, boxLabels, boxMode, threshold, pointsPerSide, predIou, maxMasks, masks, overlay, maskFormat,
             modelDir, variant, provider, server, key, timeout, output, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -54,6 +55,7 @@ public static class SegmentCommand
                 Points = parse.GetValue(points),
                 Labels = parse.GetValue(labels),
                 Boxes = parse.GetValue(boxes),
+                BoxLabels = parse.GetValue(boxLabels),
                 BoxMode = parse.GetValue(boxMode),
                 Threshold = parse.GetValue(threshold),
                 PointsPerSide = parse.GetValue(pointsPerSide),

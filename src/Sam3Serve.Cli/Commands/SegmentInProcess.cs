@@ -102,6 +102,7 @@ internal static class SegmentInProcess
         SetIfGiven(body, "points_input", args.Points);
         SetIfGiven(body, "point_labels_input", args.Labels);
         SetIfGiven(body, "boxes_input", args.Boxes);
+        SetIfGiven(body, "box_labels_input", args.BoxLabels);
         SetIfGiven(body, "box_mode", args.BoxMode);
         SetIfGiven(body, "mask_format", args.MaskFormat);
         SetIfGiven(body, "threshold", args.Threshold);

@@ -117,7 +117,11 @@ internal static class SegmentRemote
         }
         if (!string.IsNullOrEmpty(args.Boxes))
         {
-            request.WithBoxes(SegmentPromptParser.Boxes(args.Boxes));
+            request.WithBoxes(SegmentPromptParser.Boxes(args.Boxes, args.BoxLabels));
+        }
+        else if (!string.IsNullOrEmpty(args.BoxLabels))
+        {
+            throw new ArgumentException("--box-labels labels the boxes of --boxes; give --boxes too");
         }
         if (!string.IsNullOrEmpty(args.BoxMode))
         {

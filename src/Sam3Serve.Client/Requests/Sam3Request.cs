@@ -79,7 +79,10 @@ public sealed class Sam3Request
         set => _points = value is null ? null : CheckPoints(value);
     }
 
-    /// <summary><c>boxes_input</c>: exemplar boxes (concept mode) or object boxes (<see cref="Sam3BoxMode.Object"/>).</summary>
+    /// <summary>
+    /// <c>boxes_input</c> and <c>box_labels_input</c>: exemplar boxes (concept mode), each positive or negative by its
+    /// <see cref="Sam3Box.Label"/>, or object boxes (<see cref="Sam3BoxMode.Object"/>, positive only).
+    /// </summary>
     public IReadOnlyList<Sam3Box>? Boxes
     {
         get => _boxes;
@@ -203,6 +206,13 @@ public sealed class Sam3Request
     public Sam3Request WithBox(double x1, double y1, double x2, double y2)
     {
         Boxes = [.. _boxes ?? [], new Sam3Box(x1, y1, x2, y2)];
+        return this;
+    }
+
+    /// <summary>Adds one box with its <paramref name="label"/> to <see cref="Boxes"/>; <see cref="Sam3BoxLabel.Negative"/> is a negative exemplar.</summary>
+    public Sam3Request WithBox(double x1, double y1, double x2, double y2, Sam3BoxLabel label)
+    {
+        Boxes = [.. _boxes ?? [], new Sam3Box(x1, y1, x2, y2, label)];
         return this;
     }
 
@@ -331,6 +341,10 @@ public sealed class Sam3Request
             if (!double.IsFinite(b.X1) || !double.IsFinite(b.Y1) || !double.IsFinite(b.X2) || !double.IsFinite(b.Y2))
             {
                 throw new ArgumentException($"boxes_input: box {i} has a coordinate that is not a finite number", "boxes_input");
+            }
+            if (!Enum.IsDefined(b.Label))
+            {
+                throw new ArgumentException($"box_labels_input: box {i} has label {(int)b.Label}; use 1 (positive) or 0 (negative exemplar)", "box_labels_input");
             }
         }
         return [.. boxes];

@@ -44,6 +44,11 @@ internal static class Sam3RequestWriter
             if (request.Boxes is { } boxes)
             {
                 json.WriteString("boxes_input", FormatBoxes(boxes));
+                // Sent only with a negative box, so an all-positive request is the body Segmind takes.
+                if (boxes.Any(b => b.Label != Sam3BoxLabel.Positive))
+                {
+                    json.WriteString("box_labels_input", FormatBoxLabels(boxes));
+                }
             }
             WriteNumber(json, "threshold", request.Threshold);
             WriteNumber(json, "points_per_side", request.PointsPerSide);
@@ -100,6 +105,17 @@ internal static class Sam3RequestWriter
             text.Append(i == 0 ? "" : ", ").Append((int)points[i].Label);
         }
         return text.Append("]]").ToString();
+    }
+
+    // Flat ("[1, 0]"): one label per box, in the order of boxes_input.
+    internal static string FormatBoxLabels(IReadOnlyList<Sam3Box> boxes)
+    {
+        var text = new StringBuilder("[");
+        for (var i = 0; i < boxes.Count; i++)
+        {
+            text.Append(i == 0 ? "" : ", ").Append((int)boxes[i].Label);
+        }
+        return text.Append(']').ToString();
     }
 
     internal static string FormatBoxes(IReadOnlyList<Sam3Box> boxes)

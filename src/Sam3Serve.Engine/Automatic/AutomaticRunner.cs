@@ -33,6 +33,9 @@ internal sealed class AutomaticRunner
         _objectBatch = objectBatch;
     }
 
+    /// <summary>The image features this path decodes from.</summary>
+    public IImageFeatureSource ImageFeatures => _encoder;
+
     public List<DetectedObject> Run(SegmentationRequest request, RgbImage image, string imageKey, StageClock clock, CancellationToken cancellationToken)
     {
         var grid = AutomaticGrid.Points(request.PointsPerSide);
@@ -46,17 +49,7 @@ internal sealed class AutomaticRunner
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var count = Math.Min(batchSize, grid.Length - start);
-                var points = new float[count * 2];
-                var labels = new long[count];
-                for (var i = 0; i < count; i++)
-                {
-                    points[2 * i] = grid[start + i].X * _encoder.InputWidth;
-                    points[(2 * i) + 1] = grid[start + i].Y * _encoder.InputHeight;
-                    labels[i] = 1;
-                }
-                // One object per grid point, in the same form as a single interactive point (the point and the
-                // reference's "not a point" token), batched in the object dimension.
-                using var output = _decoder.Run(features, TrackerPrompt.PointsOnly(points, labels, count, 1), clock, cancellationToken);
+                using var output = _decoder.Run(features, GridPrompt(grid.AsSpan(start, count)), clock, cancellationToken);
                 var begin = System.Diagnostics.Stopwatch.GetTimestamp();
                 plan ??= new ResizePlan(output.MaskWidth, output.MaskHeight, image.Width, image.Height);
                 Collect(output, request.PredIouThresh, plan, candidates);
@@ -80,6 +73,23 @@ internal sealed class AutomaticRunner
             }
             return kept.Select(c => new DetectedObject { Score = c.Iou, Box = c.Mask.ComputeBox(), Mask = c.Mask }).ToList();
         });
+    }
+
+    /// <summary>
+    /// The decoder prompt for a run of grid points: one object per point, each in the same form as a single interactive
+    /// point (the point and the reference's "not a point" token), batched in the object dimension.
+    /// </summary>
+    internal TrackerPrompt GridPrompt(ReadOnlySpan<(float X, float Y)> gridPoints)
+    {
+        var points = new float[gridPoints.Length * 2];
+        var labels = new long[gridPoints.Length];
+        for (var i = 0; i < gridPoints.Length; i++)
+        {
+            points[2 * i] = gridPoints[i].X * _encoder.InputWidth;
+            points[(2 * i) + 1] = gridPoints[i].Y * _encoder.InputHeight;
+            labels[i] = 1;
+        }
+        return TrackerPrompt.PointsOnly(points, labels, gridPoints.Length, 1);
     }
 
     private static void Collect(TrackerOutput output, float predIouThresh, ResizePlan plan, List<Candidate> candidates)

@@ -65,21 +65,7 @@ internal sealed class InteractiveRunner
             ResizePlan? plan = null;
             if (request.Points.Count > 0)
             {
-                if (request.Boxes.Count > 1)
-                {
-                    throw new InvalidOperationException("points can be combined with at most one box");
-                }
-                var points = new float[request.Points.Count * 2];
-                var labels = new long[request.Points.Count];
-                for (var i = 0; i < request.Points.Count; i++)
-                {
-                    points[2 * i] = request.Points[i].X * sx;
-                    points[(2 * i) + 1] = request.Points[i].Y * sy;
-                    labels[i] = request.Points[i].Label;
-                }
-                var prompt = request.Boxes.Count == 1
-                    ? TrackerPrompt.BoxWithPoints(Scale(request.Boxes[0], sx, sy), points, labels)
-                    : TrackerPrompt.PointsOnly(points, labels, 1, labels.Length);
+                var prompt = PointsPrompt(request, image.Width, image.Height);
                 using var output = _decoder.Run(features, prompt, clock, cancellationToken);
                 objects.Add(Pick(output, 0, image, ref plan, clock));
             }
@@ -110,6 +96,31 @@ internal sealed class InteractiveRunner
             features.Release();
         }
         return objects;
+    }
+
+    /// <summary>
+    /// The decoder prompt for the request's points (and its box, if one is given) as one object, in the encoder frame of
+    /// an image of <paramref name="width"/> × <paramref name="height"/> pixels.
+    /// </summary>
+    internal TrackerPrompt PointsPrompt(SegmentationRequest request, int width, int height)
+    {
+        if (request.Boxes.Count > 1)
+        {
+            throw new InvalidOperationException("points can be combined with at most one box");
+        }
+        var sx = (float)_encoder.InputWidth / width;
+        var sy = (float)_encoder.InputHeight / height;
+        var points = new float[request.Points.Count * 2];
+        var labels = new long[request.Points.Count];
+        for (var i = 0; i < request.Points.Count; i++)
+        {
+            points[2 * i] = request.Points[i].X * sx;
+            points[(2 * i) + 1] = request.Points[i].Y * sy;
+            labels[i] = request.Points[i].Label;
+        }
+        return request.Boxes.Count == 1
+            ? TrackerPrompt.BoxWithPoints(Scale(request.Boxes[0], sx, sy), points, labels)
+            : TrackerPrompt.PointsOnly(points, labels, 1, labels.Length);
     }
 
     private static DetectedObject Pick(TrackerOutput output, int o, RgbImage image, ref ResizePlan? plan, StageClock clock)

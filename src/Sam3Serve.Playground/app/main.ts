@@ -4,7 +4,7 @@ import type { ImageSource, OutputObject, Params, RequestBody } from './api';
 import { Api, ApiError } from './api';
 import type { MaskView } from './masks';
 import { buildMaskViews, canvasBlob, maskPng } from './masks';
-import type { Box, FormState, Mode, Point } from './params';
+import type { BoxPrompt, FormState, Mode, Point } from './params';
 import { buildParams, missingPrompt, parseConcepts } from './params';
 import { snippets } from './snippets';
 import { Stage } from './stage';
@@ -32,6 +32,7 @@ const ui = {
   pointsClear: $<HTMLButtonElement>('points-clear'),
   boxesInfo: $('boxes-info'),
   boxesClear: $<HTMLButtonElement>('boxes-clear'),
+  boxNegative: $<HTMLInputElement>('box-negative'),
   pointsPerSide: $<HTMLInputElement>('points-per-side'),
   predIou: $<HTMLInputElement>('pred-iou'),
   threshold: $<HTMLInputElement>('threshold'),
@@ -71,7 +72,7 @@ const state = {
   /** Object URL of a local file, revoked when the image changes. */
   objectUrl: '',
   points: [] as Point[],
-  boxes: [] as Box[],
+  boxes: [] as BoxPrompt[],
   result: null as Result | null,
   running: false,
   rerun: false,
@@ -274,7 +275,12 @@ function modeChanged(): void {
 function promptsChanged(mayRun = true): void {
   const fg = state.points.filter((p) => p.label === 1).length;
   ui.pointsInfo.textContent = state.points.length ? `${fg} foreground, ${state.points.length - fg} background point(s).` : 'No points.';
-  ui.boxesInfo.textContent = state.boxes.length ? `${state.boxes.length} box(es).` : 'No boxes.';
+  const negative = state.boxes.filter((b) => b.label === 0).length;
+  ui.boxesInfo.textContent = !state.boxes.length ? 'No boxes.'
+    : negative ? `${state.boxes.length - negative} positive, ${negative} negative box(es).` : `${state.boxes.length} box(es).`;
+  // Negative boxes are exemplars only; object boxes cut out what is in them.
+  ui.boxNegative.disabled = boxMode() === 'object';
+  stage.negativeTool = ui.boxNegative.checked && !ui.boxNegative.disabled;
   stage.setPrompts(mode(), state.points, state.boxes);
   updateSnippets();
   if (mayRun && ui.autoRun.checked && (state.points.length || state.boxes.length)) void run();
@@ -286,6 +292,7 @@ ui.pointsClear.addEventListener('click', () => {
   state.points = [];
   promptsChanged(false);
 });
+ui.boxNegative.addEventListener('change', () => promptsChanged(false));
 ui.boxesClear.addEventListener('click', () => {
   state.boxes = [];
   promptsChanged(false);

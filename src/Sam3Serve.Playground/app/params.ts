@@ -13,11 +13,17 @@ export interface Point {
 
 export type Box = [number, number, number, number];
 
+export interface BoxPrompt {
+  box: Box;
+  /** 1 = positive exemplar (or an object box), 0 = negative exemplar ("not this kind"). */
+  label: 0 | 1;
+}
+
 export interface FormState {
   mode: Mode;
   concepts: string[];
   points: Point[];
-  boxes: Box[];
+  boxes: BoxPrompt[];
   boxMode: 'exemplar' | 'object';
   threshold: number;
   pointsPerSide: number;
@@ -46,7 +52,11 @@ export function missingPrompt(state: FormState): string | null {
     case 'points':
       return state.points.length === 0 ? 'Click the image to place at least one point.' : null;
     case 'boxes':
-      return state.boxes.length === 0 ? 'Drag on the image to draw at least one box.' : null;
+      if (state.boxes.length === 0) return 'Drag on the image to draw at least one box.';
+      if (state.boxMode === 'object' && state.boxes.some((b) => b.label === 0)) {
+        return 'Negative boxes are exemplars ("not this kind"): switch to Exemplar, or clear the boxes.';
+      }
+      return null;
     case 'auto':
       return null;
   }
@@ -71,7 +81,9 @@ export function buildParams(state: FormState): Params {
       }
       break;
     case 'boxes':
-      params.boxes_input = json(state.boxes);
+      params.boxes_input = json(state.boxes.map((b) => b.box));
+      // Sent only with a negative box: all positive is the server's default.
+      if (state.boxes.some((b) => b.label === 0)) params.box_labels_input = json(state.boxes.map((b) => b.label));
       if (state.boxMode !== 'exemplar') params.box_mode = state.boxMode;
       break;
     case 'auto':

@@ -89,7 +89,12 @@ function csharp(origin: string, image: ImageSource, params: Params): string {
         break;
       }
       case 'point_labels_input': break;
-      case 'boxes_input': (parsed(value) as number[][]).forEach((b) => calls.push(`.WithBox(${b.join(', ')})`)); break;
+      case 'boxes_input': {
+        const labels = params.box_labels_input ? (parsed(params.box_labels_input) as number[]) : [];
+        (parsed(value) as number[][]).forEach((b, i) => calls.push(`.WithBox(${b.join(', ')}${labels[i] === 0 ? ', Sam3BoxLabel.Negative' : ''})`));
+        break;
+      }
+      case 'box_labels_input': break;
       case 'box_mode': calls.push(`.WithBoxMode(Sam3BoxMode.${value === 'object' ? 'Object' : 'Exemplar'})`); break;
       case 'threshold': calls.push(`.WithThreshold(${String(value)})`); break;
       case 'points_per_side': calls.push(`.WithPointsPerSide(${value})`); break;

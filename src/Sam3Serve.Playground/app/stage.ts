@@ -1,14 +1,15 @@
 // The picture area: the image, the overlay canvas the masks are drawn on, and an SVG layer that shows the point
-// and box prompts and takes the pointer (click = foreground point, Shift/right click = background, drag = box).
+// and box prompts and takes the pointer (click = foreground point, Shift/right click = background, drag = box,
+// Shift/right drag or the negative tool = negative box).
 import type { MaskView } from './masks';
 import { maskAt } from './masks';
-import type { Box, Mode, Point } from './params';
+import type { Box, BoxPrompt, Mode, Point } from './params';
 
 const svgNs = 'http://www.w3.org/2000/svg';
 
 export interface StageEvents {
   point(point: Point): void;
-  box(box: Box): void;
+  box(box: BoxPrompt): void;
   hover(view: MaskView | null): void;
 }
 
@@ -17,11 +18,13 @@ export class Stage {
   private height = 0;
   private views: MaskView[] = [];
   private hot: MaskView | null = null;
-  private drag: { x: number; y: number; id: number } | null = null;
-  private rubber: Box | null = null;
+  private drag: { x: number; y: number; id: number; negative: boolean } | null = null;
+  private rubber: BoxPrompt | null = null;
   private mode: Mode = 'text';
   private points: Point[] = [];
-  private boxes: Box[] = [];
+  private boxes: BoxPrompt[] = [];
+  /** The negative-box tool: every drag draws a negative box, as a Shift- or right-drag does. */
+  negativeTool = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -71,7 +74,7 @@ export class Stage {
     this.image.style.height = `${Math.max(1, Math.floor(this.height * scale))}px`;
   }
 
-  setPrompts(mode: Mode, points: Point[], boxes: Box[]): void {
+  setPrompts(mode: Mode, points: Point[], boxes: BoxPrompt[]): void {
     this.mode = mode;
     this.points = points;
     this.boxes = boxes;
@@ -152,15 +155,25 @@ export class Stage {
     }
     if (this.mode === 'boxes') {
       const all = this.rubber ? [...this.boxes, this.rubber] : this.boxes;
-      for (const [x1, y1, x2, y2] of all) {
+      for (const { box: [x1, y1, x2, y2], label } of all) {
         const rect = document.createElementNS(svgNs, 'rect');
+        const width = Math.max(1.5, unit * 0.35);
         rect.setAttribute('x', String(x1));
         rect.setAttribute('y', String(y1));
         rect.setAttribute('width', String(x2 - x1));
         rect.setAttribute('height', String(y2 - y1));
-        rect.setAttribute('fill', 'rgba(255,255,255,0.08)');
-        rect.setAttribute('stroke', '#ffb000');
-        rect.setAttribute('stroke-width', String(Math.max(1.5, unit * 0.35)));
+        rect.setAttribute('stroke-width', String(width));
+        if (label === 1) {
+          rect.setAttribute('class', 'box-pos');
+          rect.setAttribute('fill', 'rgba(255,255,255,0.08)');
+          rect.setAttribute('stroke', '#ffb000');
+        } else {
+          // Negative exemplars: the background points' red, dashed, with a light tint.
+          rect.setAttribute('class', 'box-neg');
+          rect.setAttribute('fill', 'rgba(207,34,46,0.15)');
+          rect.setAttribute('stroke', '#cf222e');
+          rect.setAttribute('stroke-dasharray', `${width * 3} ${width * 2}`);
+        }
         svg.append(rect);
       }
     }
@@ -179,7 +192,7 @@ export class Stage {
     if (e.button !== 0 && e.button !== 2) return;
     e.preventDefault();
     const { x, y } = this.pixel(e);
-    this.drag = { x, y, id: e.pointerId };
+    this.drag = { x, y, id: e.pointerId, negative: e.button === 2 || e.shiftKey };
     this.prompts.setPointerCapture(e.pointerId);
   }
 
@@ -187,7 +200,8 @@ export class Stage {
     if (this.width === 0) return;
     const { x, y } = this.pixel(e);
     if (this.drag && this.mode === 'boxes') {
-      this.rubber = [Math.min(this.drag.x, x), Math.min(this.drag.y, y), Math.max(this.drag.x, x), Math.max(this.drag.y, y)];
+      const box: Box = [Math.min(this.drag.x, x), Math.min(this.drag.y, y), Math.max(this.drag.x, x), Math.max(this.drag.y, y)];
+      this.rubber = { box, label: this.negativeDrag(this.drag, e) ? 0 : 1 };
       this.drawPrompts();
       return;
     }
@@ -205,8 +219,13 @@ export class Stage {
       const box: Box = [Math.min(drag.x, x), Math.min(drag.y, y), Math.max(drag.x, x), Math.max(drag.y, y)];
       // A click or a tiny drag is not a box.
       const least = Math.max(3, Math.round(Math.max(this.width, this.height) / 200));
-      if (box[2] - box[0] >= least && box[3] - box[1] >= least) this.events.box(box);
+      if (box[2] - box[0] >= least && box[3] - box[1] >= least) this.events.box({ box, label: this.negativeDrag(drag, e) ? 0 : 1 });
     }
+  }
+
+  /** A drag draws a negative box with the tool on, or when it began with the right button or Shift, or ends with Shift. */
+  private negativeDrag(drag: { negative: boolean }, e: PointerEvent): boolean {
+    return this.negativeTool || drag.negative || e.shiftKey;
   }
 
   private cancelDrag(): void {

@@ -294,6 +294,104 @@ describe('playground', { skip: missing ?? false }, () => {
     await screenshot(page, '07b-object-boxes');
   });
 
+  /** Drags from image pixel (x1, y1) to (x2, y2), holding Shift when `shift`. */
+  async function drag([x1, y1, x2, y2], shift = false) {
+    const a = await at(x1, y1);
+    const b = await at(x2, y2);
+    if (shift) await page.keyboard.down('Shift');
+    await page.mouse.move(a.x, a.y);
+    await page.mouse.down();
+    await page.mouse.move(b.x, b.y, { steps: 5 });
+    await page.mouse.up();
+    if (shift) await page.keyboard.up('Shift');
+  }
+
+  // The bodies of POST /v2/sam3-image as the page sent them, read at the route: a multipart body with a file
+  // part is not in the request event's post data.
+  const submittedBodies = [];
+  async function recordSubmits() {
+    await page.route('**/v2/sam3-image', async (route) => {
+      submittedBodies.push(route.request().postDataBuffer()?.toString('latin1') ?? '');
+      await route.continue();
+    });
+  }
+
+  /** The multipart field `name` of a submitted body, or null when the body has no such field. */
+  function formField(body, name) {
+    assert.ok(body.includes('name="image"'), `not a multipart submit with the image: ${body.slice(0, 200)}`);
+    const match = new RegExp(`name="${name}"\\r\\n\\r\\n([^\\r]*)\\r\\n`).exec(body);
+    return match ? match[1] : null;
+  }
+
+  /** Waits for the next submit after `count` bodies and answers its body. */
+  async function nextSubmit(count) {
+    const deadline = Date.now() + 10_000;
+    while (submittedBodies.length <= count) {
+      assert.ok(Date.now() < deadline, `the page sent no request ${count + 1}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return submittedBodies[count];
+  }
+
+  it('Shift-drag or the negative tool draws a negative exemplar box, sent as box_labels_input', async () => {
+    await recordSubmits();
+    await page.locator('#box-exemplar').check();
+    await page.locator('#boxes-clear').click();
+    const items = page.getByTestId('mask-item');
+    // A positive box on the blue disc finds blue, and sends no labels (all positive is the default).
+    await drag([295, 25, 425, 155]);
+    const first = await nextSubmit(0);
+    assert.notEqual(formField(first, 'boxes_input'), null);
+    assert.equal(formField(first, 'box_labels_input'), null);
+    await waitDone();
+    assert.equal(await items.count(), 1);
+    near(await boxOf(items.nth(0)), blue, cell, 'blue box');
+
+    // Shift-drag inside it: a negative exemplar of the same colour cancels it (the fixture drops negative colours).
+    await drag([320, 50, 400, 130], true);
+    const request = await nextSubmit(1);
+    const sentBoxes = JSON.parse(formField(request, 'boxes_input'));
+    near(sentBoxes[0], [295, 25, 425, 155], 2, 'positive box');
+    near(sentBoxes[1], [320, 50, 400, 130], 2, 'negative box');
+    assert.equal(formField(request, 'box_labels_input'), '[1, 0]');
+    await waitDone();
+    assert.equal(await items.count(), 0);
+    assert.match(await page.getByTestId('status').textContent(), /Done: 0 masks/);
+    assert.equal(await page.locator('#prompts rect.box-pos').count(), 1);
+    assert.equal(await page.locator('#prompts rect.box-neg').count(), 1);
+    const strokes = await page.locator('#prompts rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('stroke')));
+    assert.notEqual(strokes[0], strokes[1], 'a negative box is drawn in its own colour');
+    assert.match(await page.locator('#boxes-info').textContent(), /1 positive, 1 negative/);
+    assert.match(await page.getByTestId('snippet-curl').textContent(), /box_labels_input=\[1, 0\]/);
+    assert.match(await page.getByTestId('snippet-python').textContent(), /box_labels_input="\[1, 0\]"/);
+    assert.match(await page.getByTestId('snippet-csharp').textContent(), /\.WithBox\(3[12]\d, \d+, \d+, \d+, Sam3BoxLabel\.Negative\)/);
+    await screenshot(page, '07c-negative-box');
+
+    // The visible toggle: a plain drag draws a negative box while it is on. A negative green box next to a
+    // positive blue one leaves blue found.
+    await page.locator('#boxes-clear').click();
+    await page.getByTestId('negative-box').check();
+    await page.locator('#auto-run').uncheck();
+    await drag([70, 200, 270, 280]);
+    await page.getByTestId('negative-box').uncheck();
+    await drag([295, 25, 425, 155]);
+    assert.equal(await page.locator('#prompts rect.box-neg').count(), 1);
+    await runAndWait();
+    assert.equal(formField(await nextSubmit(2), 'box_labels_input'), '[0, 1]');
+    assert.equal(await items.count(), 1);
+    near(await boxOf(items.nth(0)), blue, cell, 'blue box beside a negative green box');
+    await screenshot(page, '07d-negative-tool');
+
+    // Object boxes cannot be negative: the page says so instead of sending a request the server refuses.
+    await page.locator('#box-object').check();
+    assert.ok(await page.getByTestId('negative-box').isDisabled());
+    await page.getByTestId('run').click();
+    assert.match(await page.getByTestId('error').textContent(), /Negative boxes are exemplars/);
+    await page.locator('#box-exemplar').check();
+    await page.locator('#auto-run').check();
+    await page.unroute('**/v2/sam3-image');
+  });
+
   it('runs automatic mode with its grid control; hover highlights, toggles hide', async () => {
     await page.getByTestId('mode').getByText('Automatic', { exact: true }).click();
     await page.getByTestId('points-per-side').fill('12');

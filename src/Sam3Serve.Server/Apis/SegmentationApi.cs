@@ -27,13 +27,13 @@ public static class SegmentationApi
         app.MapPost("/v1/{model}", RunSyncAsync)
             .WithName("RunSync").WithTags("sam3-image")
             .WithSummary("Runs a segmentation request and answers with the result (PNG or the output object).")
-            .Accepts<JsonElement>("application/json", "multipart/form-data")
+            .Accepts<SegmentationRequestBody>("application/json", "multipart/form-data")
             .Produces(200, contentType: "image/png").Produces<OutputObject>(200, "application/json")
             .Produces<ErrorBody>(400).Produces<ErrorBody>(401).Produces<ErrorBody>(406).Produces<ErrorBody>(429).Produces<ErrorBody>(504);
         app.MapPost("/v2/{model}", SubmitAsync)
             .WithName("Submit").WithTags("sam3-image")
             .WithSummary("Queues a segmentation request; answers at once with its id and absolute poll URLs.")
-            .Accepts<JsonElement>("application/json", "multipart/form-data")
+            .Accepts<SegmentationRequestBody>("application/json", "multipart/form-data")
             .Produces<SubmitResponse>(200).Produces<ErrorBody>(400).Produces<ErrorBody>(401).Produces<ErrorBody>(406).Produces<ErrorBody>(429);
         return app;
     }

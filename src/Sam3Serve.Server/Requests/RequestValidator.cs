@@ -51,8 +51,9 @@ public static class RequestValidator
         ReadTextPrompts(body, prompts, Fail);
 
         var points = ReadNumberRows(body, "points_input", 2, Fail);
-        var labels = ReadLabels(body, Fail);
+        var labels = ReadLabels(body, "point_labels_input", "1 = foreground, 0 = background", Fail);
         var boxes = ReadNumberRows(body, "boxes_input", 4, Fail);
+        var boxLabels = ReadLabels(body, "box_labels_input", "1 = positive exemplar, 0 = negative exemplar", Fail);
         var threshold = ReadNumber(body, "threshold", 0.5, 0.1, 1, integer: false, Fail);
         var pointsPerSide = ReadNumber(body, "points_per_side", 32, 0, 128, integer: true, Fail);
         var predIou = ReadNumber(body, "pred_iou_thresh", 0.88, 0.5, 1, integer: false, Fail);
@@ -70,14 +71,25 @@ public static class RequestValidator
 
         var webhook = ReadWebhook(body, Fail);
 
+        // One label per box, no broadcast (unlike point labels): a label list that does not line up with the
+        // boxes is a mistake, and reading it any other way could turn an exemplar negative silently.
+        if (boxLabels is not null && !errors.ContainsKey("boxes_input") && boxLabels.Count != (boxes?.Count ?? 0))
+        {
+            Fail("box_labels_input", boxes is null
+                ? $"has {boxLabels.Count} label(s) but boxes_input gives no boxes: give one label per box of boxes_input"
+                : $"has {boxLabels.Count} label(s) for {boxes.Count} box(es): give exactly one label per box");
+            boxLabels = null;
+        }
+
         var boxPrompts = new List<BoxPrompt>();
         if (boxes is not null)
         {
-            foreach (var b in boxes)
+            for (var i = 0; i < boxes.Count; i++)
             {
+                var b = boxes[i];
                 if (b[2] <= b[0]) Fail("boxes_input", $"x2 must be greater than x1 in box [{string.Join(", ", b)}]");
                 else if (b[3] <= b[1]) Fail("boxes_input", $"y2 must be greater than y1 in box [{string.Join(", ", b)}]");
-                else boxPrompts.Add(new BoxPrompt((float)b[0], (float)b[1], (float)b[2], (float)b[3]));
+                else boxPrompts.Add(new BoxPrompt((float)b[0], (float)b[1], (float)b[2], (float)b[3], Positive: boxLabels is null || boxLabels[i] == 1));
             }
         }
 
@@ -114,6 +126,19 @@ public static class RequestValidator
         else if (pointsPerSide == 0 && errors.Count == 0)
         {
             throw new ApiException(400, "no prompt given and automatic mode is off (points_per_side is 0): give text_prompt, points_input or boxes_input");
+        }
+
+        // A negative exemplar means "not this kind", which only concept mode has.
+        if (boxLabels is not null && boxLabels.Contains(0))
+        {
+            if (boxMode == BoxMode.Object)
+            {
+                Fail("box_labels_input", "0 (negative exemplar) is not allowed with box_mode \"object\": each box is an object to cut out; use label 1, or box_mode \"exemplar\"");
+            }
+            else if (points is not null)
+            {
+                Fail("box_labels_input", "0 (negative exemplar) is not allowed with points_input: the box selects the object with the points; negative boxes are for concept mode");
+            }
         }
 
         if (errors.Count > 0)
@@ -292,10 +317,9 @@ public static class RequestValidator
         return result;
     }
 
-    /// <summary>Labels flat (<c>[1, 0]</c>) or nested once (<c>[[1, 0]]</c>); each 0 or 1.</summary>
-    private static List<int>? ReadLabels(JsonObject body, Action<string, string> fail)
+    /// <summary>Labels flat (<c>[1, 0]</c>) or nested once (<c>[[1, 0]]</c>); each 0 or 1; <paramref name="meaning"/> is for messages.</summary>
+    private static List<int>? ReadLabels(JsonObject body, string name, string meaning, Action<string, string> fail)
     {
-        const string name = "point_labels_input";
         if (Present(body, name) is not { } node) return null;
         if (node.GetValueKind() == JsonValueKind.String)
         {
@@ -310,7 +334,7 @@ public static class RequestValidator
         }
         if (node is not JsonArray labels || labels.Count == 0)
         {
-            fail(name, "must be a non-empty array of labels (1 = foreground, 0 = background), flat or nested once");
+            fail(name, $"must be a non-empty array of labels ({meaning}), flat or nested once");
             return null;
         }
         var result = new List<int>(labels.Count);
@@ -318,7 +342,7 @@ public static class RequestValidator
         {
             if (!TryFiniteNumber(item, out var value) || (value != 0 && value != 1))
             {
-                fail(name, $"every label must be 0 or 1, got {Describe(item)}");
+                fail(name, $"every label must be 0 or 1 ({meaning}), got {Describe(item)}");
                 return null;
             }
             result.Add((int)value);

@@ -1,5 +1,6 @@
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Engine.Bundle;
+using Sam3Serve.Engine.Interactive;
 using Sam3Serve.Engine.Onnx;
 using Sam3Serve.Engine.Preprocessing;
 using Sam3Serve.Engine.Tests.Support;
@@ -33,16 +34,21 @@ public sealed class ReferenceModelTests(ReferenceModelHost host) : IClassFixture
         var bundle = ModelBundle.Open(host.ModelDir!, Environment.GetEnvironmentVariable("SAM3_VARIANT"));
         var options = new EngineOptions();
         using var encoder = OnnxModel.Load(bundle.Tracker!.VisionEncoder, options);
-        using var decoder = OnnxModel.Load(bundle.Tracker.Decoder, options);
+        // As the engine loads it: repaired so that zero boxes is a well-formed input (as is, when it needs no repair).
+        var (repaired, _) = EmptyBoxesRepair.TryRepair(bundle.Tracker.Decoder);
+        using var decoder = repaired is null
+            ? OnnxModel.Load(bundle.Tracker.Decoder, options)
+            : OnnxModel.Load(repaired, bundle.Tracker.Decoder, Path.GetDirectoryName(Path.GetFullPath(bundle.Tracker.Decoder))!, options);
         var image = TestImages.Load(SharedPaths.Image("truck.jpg"));
         var size = (int)encoder.Inputs[0].Dim(3);
         var pixels = new float[3 * size * size];
         ImagePreprocessor.ToNchw(image, size, size, pixels);
         using var embeddings = encoder.Run(new Dictionary<string, ModelInput> { [encoder.Inputs[0].Name] = ModelInput.FromFloats(pixels, 1, 3, size, size) });
+        // The reference's tokens for one point without a box: the point and a "not a point" pad (label −1), no box.
         var inputs = new Dictionary<string, ModelInput>
         {
-            ["input_points"] = ModelInput.FromFloats([500f * size / image.Width, 375f * size / image.Height], 1, 1, 1, 2),
-            ["input_labels"] = ModelInput.FromLongs([1], 1, 1, 1),
+            ["input_points"] = ModelInput.FromFloats([500f * size / image.Width, 375f * size / image.Height, 0f, 0f], 1, 1, 2, 2),
+            ["input_labels"] = ModelInput.FromLongs([1, TrackerDecoder.NotAPointLabel], 1, 1, 2),
             ["input_boxes"] = ModelInput.FromFloats([], 1, 0, 4),
         };
         foreach (var name in embeddings.Names)

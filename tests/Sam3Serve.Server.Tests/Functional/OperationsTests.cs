@@ -58,6 +58,34 @@ public sealed class OperationsTests
         }
     }
 
+    [Theory]
+    [InlineData("/v1/{model}")]
+    [InlineData("/v2/{model}")]
+    public async Task OpenApi_RequestBody_DescribesTheContractFieldsWithBoxLabels(string path)
+    {
+        await using var service = await ServiceFixture.StartAsync();
+        using var client = service.Client();
+        var doc = await HttpAssert.JsonAsync(await client.GetAsync("/openapi/v1.json"));
+
+        var content = doc["paths"]![path]!["post"]!["requestBody"]!["content"]!;
+        Assert.NotNull(content["multipart/form-data"]);
+        var schema = content["application/json"]!["schema"]!;
+        if (schema["$ref"]?.GetValue<string>() is { } reference)
+        {
+            schema = doc["components"]!["schemas"]![reference.Split('/')[^1]]!;
+        }
+        var properties = schema["properties"]!.AsObject();
+        foreach (var field in new[] { "image", "text_prompt", "points_input", "point_labels_input", "boxes_input", "box_labels_input", "box_mode", "threshold" })
+        {
+            Assert.True(properties.ContainsKey(field), $"{path}: no {field} in the request schema");
+        }
+        var boxLabels = properties["box_labels_input"]!;
+        Assert.Contains("string", boxLabels["type"]!.ToJsonString(), StringComparison.Ordinal);
+        var description = boxLabels["description"]!.GetValue<string>();
+        Assert.Contains("0 = negative exemplar", description, StringComparison.Ordinal);
+        Assert.Contains("box_mode \"object\"", description, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PostV2_QueueFull_Answers429WithRetryAfter()
     {

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Requests;
+using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Tests.Infrastructure;
 using Xunit;
 
@@ -206,5 +208,133 @@ public sealed class ValidationTests : IAsyncLifetime
         var body = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), max_masks = 2, return_masks = true }));
         Assert.Equal(2, body["count"]!.GetValue<int>());
         Assert.Equal([0.97, 0.93], body["masks"]!.AsArray().Select(m => Math.Round(m!["score"]!.GetValue<double>(), 2)));
+    }
+
+    // box_labels_input (contract §3): one label per box, 0/1, written like point_labels_input; a 0 only in concept mode.
+    public static TheoryData<string, string> BadBoxLabels => new()
+    {
+        { """{"boxes_input": "[[1, 2, 30, 40], [5, 5, 20, 20]]", "box_labels_input": "[1]"}""", "has 1 label(s) for 2 box(es)" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[1, 0]"}""", "has 2 label(s) for 1 box(es)" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[[1], [0]]"}""", "every label must be 0 or 1" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[2]"}""", "every label must be 0 or 1" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[-1]"}""", "every label must be 0 or 1" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[0.5]"}""", "every label must be 0 or 1" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[true]"}""", "every label must be 0 or 1" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[\"0\"]"}""", "every label must be 0 or 1" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[]"}""", "non-empty array" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "nope"}""", "not a valid JSON array" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": 0}""", "non-empty array" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": {"0": 1}}""", "non-empty array" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": true}""", "non-empty array" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[0]", "box_mode": "object"}""", "box_mode \"object\"" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[0]", "box_mode": "object", "text_prompt": "red"}""", "box_mode \"object\"" },
+        { """{"boxes_input": "[[1, 2, 30, 40]]", "box_labels_input": "[0]", "points_input": "[[5, 5]]"}""", "points_input" },
+        { """{"text_prompt": "red", "box_labels_input": "[0]"}""", "boxes_input gives no boxes" },
+        { """{"text_prompt": "red", "box_labels_input": "[1]"}""", "boxes_input gives no boxes" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadBoxLabels))]
+    public async Task PostV1_BadBoxLabels_Answers400NamingBoxLabelsInput(string fields, string rule)
+    {
+        var body = JsonNode.Parse(fields)!.AsObject();
+        body["image"] = TestImages.Base64Png();
+        using var client = _service.Client();
+        var error = await HttpAssert.ErrorAsync(await client.PostRawAsync("/v1/sam3-image", body.ToJsonString()), HttpStatusCode.BadRequest, "box_labels_input");
+        var rules = error["errors"]?["box_labels_input"]?.AsArray().Select(r => r!.GetValue<string>()).ToList();
+        Assert.NotNull(rules);
+        Assert.Contains(rules, r => r.Contains(rule, StringComparison.Ordinal));
+        Assert.Null(error["errors"]!["boxes_input"]);
+        Assert.Equal(0, _service.Engine.Calls);
+    }
+
+    [Theory]
+    [MemberData(nameof(BadBoxLabels))]
+    public async Task PostV2_BadBoxLabels_Is400AtSubmitAndNeverQueued(string fields, string rule)
+    {
+        var body = JsonNode.Parse(fields)!.AsObject();
+        body["image"] = TestImages.Base64Png();
+        using var client = _service.Client();
+        var error = await HttpAssert.ErrorAsync(await client.PostRawAsync("/v2/sam3-image", body.ToJsonString()), HttpStatusCode.BadRequest, "box_labels_input");
+        Assert.Contains(error["errors"]!["box_labels_input"]!.AsArray(), r => r!.GetValue<string>().Contains(rule, StringComparison.Ordinal));
+        Assert.Equal(0, await _service.Services.GetRequiredService<IJobStore>().CountPendingAsync(CancellationToken.None));
+        Assert.Equal(0, _service.Engine.Calls);
+    }
+
+    [Fact]
+    public async Task PostV1_BoxLabelsWithBrokenBoxes_NamesOnlyBoxesInput()
+    {
+        using var client = _service.Client();
+        var error = await HttpAssert.ErrorAsync(
+            await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), boxes_input = "[[1, 2, 30]]", box_labels_input = "[0]" }),
+            HttpStatusCode.BadRequest, "boxes_input");
+        Assert.Null(error["errors"]!["box_labels_input"]);
+    }
+
+    [Theory]
+    [InlineData("[1, 0]", new[] { true, false })]
+    [InlineData("[[0, 1]]", new[] { false, true })]
+    [InlineData("[[0, 0]]", new[] { false, false })]
+    [InlineData("", new[] { true, true })] // an empty form field is "not given"
+    public async Task PostV1_BoxLabels_ReachTheEngineBoxByBox(string labels, bool[] positive)
+    {
+        using var client = _service.Client();
+        var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", boxes_input = "[[1, 2, 30, 40], [5, 5, 20, 20]]", box_labels_input = labels });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = _service.Engine.Requests.Last();
+        Assert.Equal(SegmentationMode.Concept, seen.Mode);
+        Assert.Equal(positive, seen.Boxes.Select(b => b.Positive));
+        Assert.Equal([1f, 5f], seen.Boxes.Select(b => b.X1));
+    }
+
+    [Fact]
+    public async Task PostV1_BoxLabelsAsRealArray_AreAccepted()
+    {
+        using var client = _service.Client();
+        var body = new JsonObject
+        {
+            ["image"] = TestImages.Base64Png(),
+            ["boxes_input"] = JsonNode.Parse("[[1, 2, 30, 40], [5, 5, 20, 20]]"),
+            ["box_labels_input"] = JsonNode.Parse("[1, 0]"),
+        };
+        Assert.Equal(HttpStatusCode.OK, (await client.PostRawAsync("/v1/sam3-image", body.ToJsonString())).StatusCode);
+        Assert.Equal([true, false], _service.Engine.Requests.Last().Boxes.Select(b => b.Positive));
+    }
+
+    [Fact]
+    public async Task PostV1_AllPositiveLabelsWithObjectBoxes_AreAllowed()
+    {
+        using var client = _service.Client();
+        var response = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), boxes_input = "[[1, 2, 30, 40]]", box_labels_input = "[1]", box_mode = "object" });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = _service.Engine.Requests.Last();
+        Assert.Equal(SegmentationMode.Interactive, seen.Mode);
+        Assert.True(Assert.Single(seen.Boxes).Positive);
+    }
+
+    [Fact]
+    public async Task PostV1_BoxLabelsInMultipartForm_ReachTheEngine()
+    {
+        using var client = _service.Client();
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(Convert.FromBase64String(TestImages.Base64Png())), "image", "image.png" },
+            { new StringContent("[[1, 2, 30, 40], [5, 5, 20, 20]]"), "boxes_input" },
+            { new StringContent("[[0, 1]]"), "box_labels_input" },
+        };
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/sam3-image", form)).StatusCode);
+        Assert.Equal([false, true], _service.Engine.Requests.Last().Boxes.Select(b => b.Positive));
+    }
+
+    [Fact]
+    public async Task PostV2_NegativeBox_SurvivesTheStoreAndReachesTheWorkerAsNegative()
+    {
+        using var client = _service.Client();
+        var submit = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image",
+            new { image = TestImages.Base64Png(), text_prompt = "red", boxes_input = "[[1, 2, 30, 40], [5, 5, 20, 20]]", box_labels_input = "[0, 1]" }));
+        var status = await AsyncLifecycleTests.PollUntilFinishedAsync(client, submit["request_id"]!.GetValue<string>());
+        Assert.Equal("COMPLETED", status["status"]!.GetValue<string>());
+        var seen = Assert.Single(_service.Engine.Requests);
+        Assert.Equal([false, true], seen.Boxes.Select(b => b.Positive));
     }
 }

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Sam3Serve.Cli.Tests;
+namespace Sam3Serve.Tests.Common;
 
 /// <summary>Runs the real <c>sam3serve</c> program (the built Cli assembly) as a child process.</summary>
 public static class CliRunner
@@ -74,6 +74,44 @@ public static class CliRunner
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Waits until the <c>serve</c> process <paramref name="server"/> answers /health/ready on <paramref name="port"/>;
+    /// throws with its output when it exits first or the wait runs past <paramref name="timeout"/>.
+    /// </summary>
+    public static async Task WaitForReadyAsync(Process server, StringBuilder log, int port, TimeSpan timeout)
+    {
+        using var probe = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (server.HasExited)
+            {
+                throw new InvalidOperationException($"server exited with {server.ExitCode}: {Text(log)}");
+            }
+            try
+            {
+                if ((await probe.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"the server was not ready within {timeout}; its log:\n{Text(log)}");
+    }
+
+    private static string Text(StringBuilder log)
+    {
+        lock (log)
+        {
+            return log.ToString();
+        }
     }
 
     /// <summary>Collects a process's output in the background (for diagnostics on failure).</summary>
