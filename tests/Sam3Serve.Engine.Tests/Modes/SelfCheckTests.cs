@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Onnx;
 using Sam3Serve.Engine.Bundle;
-using Sam3Serve.Engine.Fixture;
+using Sam3Serve.Fixture;
 using Sam3Serve.Tests.Common;
 using Xunit;
 
