@@ -60,6 +60,7 @@ public sealed class CrossProcessTests : IDisposable
         {
             ["image"] = Convert.ToBase64String(set.ImageBytes(cat)),
             ["points_per_side"] = 8,
+            ["pred_iou_thresh"] = 0.5,
             ["return_preview"] = false,
             ["return_masks"] = true,
             ["mask_format"] = "rle",
