@@ -9,27 +9,20 @@ namespace Sam3Serve.Reference.Tests;
 public sealed class ReferenceParityTests(ReferenceService service)
 {
     [Fact]
-    public async Task Engine_EveryCase_MatchesTheReference()
-    {
-        var set = ReferenceSet.Instance;
-        var results = new List<ParityResult>();
-        foreach (var c in set.Cases)
-        {
-            results.Add(ParityResult.Compare(c, await service.SegmentWithEngineAsync(c), set.Bounds));
-        }
-        Report("engine", results);
-    }
+    public Task Engine_EveryCase_MatchesTheReference() => CheckEveryCaseAsync("engine", service.SegmentWithEngineAsync);
 
     [Fact]
-    public async Task Http_EveryCase_MatchesTheReference()
+    public Task Http_EveryCase_MatchesTheReference() => CheckEveryCaseAsync("POST /v1 (JSON, RLE masks)", service.SegmentOverHttpAsync);
+
+    private static async Task CheckEveryCaseAsync(string route, Func<ReferenceCase, Task<List<ActualObject>>> segment)
     {
         var set = ReferenceSet.Instance;
         var results = new List<ParityResult>();
         foreach (var c in set.Cases)
         {
-            results.Add(ParityResult.Compare(c, await service.SegmentOverHttpAsync(c), set.Bounds));
+            results.Add(ParityResult.Compare(c, await segment(c), set.Bounds));
         }
-        Report("POST /v1 (JSON, RLE masks)", results);
+        Report(route, results);
     }
 
     private static void Report(string route, List<ParityResult> results)

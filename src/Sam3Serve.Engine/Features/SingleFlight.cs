@@ -37,16 +37,7 @@ internal sealed class SingleFlight
 
     public T Run<T>(string key, Func<T> work, CancellationToken cancellationToken)
     {
-        Entry entry;
-        lock (_lock)
-        {
-            if (!_entries.TryGetValue(key, out entry!))
-            {
-                entry = new Entry();
-                _entries[key] = entry;
-            }
-            entry.Users++;
-        }
+        var entry = Join(key);
         try
         {
             entry.Gate.Wait(cancellationToken);
@@ -61,14 +52,7 @@ internal sealed class SingleFlight
         }
         finally
         {
-            lock (_lock)
-            {
-                if (--entry.Users == 0)
-                {
-                    _entries.Remove(key);
-                    entry.Gate.Dispose();
-                }
-            }
+            Leave(key, entry);
         }
     }
 
@@ -79,16 +63,7 @@ internal sealed class SingleFlight
     /// </summary>
     public async Task<IDisposable> EnterAsync(string key, CancellationToken cancellationToken)
     {
-        Entry entry;
-        lock (_lock)
-        {
-            if (!_entries.TryGetValue(key, out entry!))
-            {
-                entry = new Entry();
-                _entries[key] = entry;
-            }
-            entry.Users++;
-        }
+        var entry = Join(key);
         try
         {
             await entry.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -101,6 +76,22 @@ internal sealed class SingleFlight
         return new Held(this, key, entry);
     }
 
+    /// <summary>Counts the caller as a user of <paramref name="key"/>'s gate, creating it for the first.</summary>
+    private Entry Join(string key)
+    {
+        lock (_lock)
+        {
+            if (!_entries.TryGetValue(key, out var entry))
+            {
+                entry = new Entry();
+                _entries[key] = entry;
+            }
+            entry.Users++;
+            return entry;
+        }
+    }
+
+    /// <summary>The reverse of <see cref="Join"/>: the last user removes and disposes the gate.</summary>
     private void Leave(string key, Entry entry)
     {
         lock (_lock)
