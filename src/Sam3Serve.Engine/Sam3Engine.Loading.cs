@@ -44,7 +44,7 @@ public sealed partial class Sam3Engine
         {
             conceptDecoder = LoadModel(c.Decoder, cancellationToken);
             geometry = c.GeometryEncoder is { } g ? LoadModel(g, cancellationToken) : null;
-            // Outputs are matched by name; the old 8-output vision encoder's unused levels are not kept (spec §2.1).
+            // Outputs are matched by name; the old 8-output vision encoder's unused levels are not kept.
             consumed = conceptDecoder.Inputs.Concat(geometry?.Inputs ?? []).Select(i => i.Name is "fpn_feat" or "fpn_pos" ? i.Name + "_2" : i.Name).ToHashSet(StringComparer.Ordinal);
         }
         var (detectorFeatures, trackerFeatures) = LoadImageEncoders(bundle, consumed, cancellationToken);

@@ -5,7 +5,7 @@ using DataType = Onnx.TensorProto.Types.DataType;
 namespace Sam3Serve.Fixture;
 
 /// <summary>
-/// The fixture's concept-path graphs (v2 layout, spec §3): a vision encoder that emits per-pixel colour evidence, a
+/// The fixture's concept-path graphs (v2 layout: vision, text, geometry, decoder): a vision encoder that emits per-pixel colour evidence, a
 /// text encoder that turns the keyword tokens into a colour code, and a decoder that puts the matching pixels into
 /// query 0.
 /// </summary>
@@ -98,7 +98,7 @@ internal static class ConceptGraphs
     }
 
     /// <summary>
-    /// v1 geometry encoder (spec §4): one token per box = +1 (positive) or −1 (negative) in the columns of the colours
+    /// v1 geometry encoder: one token per box = +1 (positive) or −1 (negative) in the columns of the colours
     /// whose evidence is positive at the box centre on fpn_feat_2, then a CLS token of zeros; padding boxes (label
     /// −10) are masked out, the CLS token never is.
     /// </summary>
@@ -128,7 +128,7 @@ internal static class ConceptGraphs
     }
 
     /// <summary>
-    /// v1 decoder (spec §4): colour code = colours with a positive valid prompt token and no negative one; then as the
+    /// v1 decoder: colour code = colours with a positive valid prompt token and no negative one; then as the
     /// v2 decoder.
     /// </summary>
     public static ModelProto DecoderV1(string doc)

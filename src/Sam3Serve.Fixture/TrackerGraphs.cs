@@ -5,7 +5,7 @@ using DataType = Onnx.TensorProto.Types.DataType;
 namespace Sam3Serve.Fixture;
 
 /// <summary>
-/// The fixture's tracker graphs (spec §8.1): the encoder passes the normalised colours through (2×2 average pool), the
+/// The fixture's tracker graphs: the encoder passes the normalised colours through (2×2 average pool), the
 /// decoder segments the pixels whose colour is close to the colour under the prompt.
 /// </summary>
 internal static class TrackerGraphs
@@ -21,7 +21,7 @@ internal static class TrackerGraphs
     public static ModelProto VisionEncoder(string doc)
     {
         var g = new GraphBuilder("fixture_tracker_vision_encoder");
-        // The input name of the usls file is unconfirmed (spec §8.1): the engine feeds the only input whatever its name.
+        // The input name of the usls file is unconfirmed: the engine feeds the only input whatever its name.
         var pixels = g.Input("pixel_values", DataType.Float, "batch", 3, ImageSize, ImageSize);
         var level0 = g.Op("AveragePool", [pixels], null, ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }));
         var level1 = g.Op("AveragePool", [level0], null, ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }));

@@ -10,7 +10,7 @@ public sealed record PullOptions
     /// <summary>The bundle folder the engine loads from.</summary>
     public string Directory { get; init; } = Path.Combine("models", "sam3");
 
-    /// <summary>Where the listing comes from: a GitHub release (default: the usls release, spec §2.1) or a mirror.</summary>
+    /// <summary>Where the listing comes from: a GitHub release (default: the usls release) or a mirror.</summary>
     public BundleSource Source { get; init; } = BundleSource.DefaultRelease;
 
     /// <summary>The provider the variants are chosen for: cpu, cuda or tensorrt (see <see cref="VariantOrder"/>).</summary>

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Sam3Serve.Contracts.Output;
 
 /// <summary>
-/// The output object of contract §5.3. Image fields hold a reference that the server turns into a
+/// The output object of a finished request (masks, scores, boxes, images). Image fields hold a reference that the server turns into a
 /// data URI (v1) or an absolute media URL (v2); while stored they hold the media file name.
 /// </summary>
 public sealed record OutputObject

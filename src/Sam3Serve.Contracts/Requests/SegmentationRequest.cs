@@ -1,6 +1,6 @@
 namespace Sam3Serve.Contracts.Requests;
 
-/// <summary>Which SAM 3 path runs a request (contract §4).</summary>
+/// <summary>Which SAM 3 path runs a request.</summary>
 public enum SegmentationMode
 {
     /// <summary>Text prompts and/or box exemplars: every instance of a concept.</summary>
@@ -55,12 +55,12 @@ public sealed record OutputOptions
 }
 
 /// <summary>
-/// A request that passed validation (contract §3–§4): every field is in range and the mode is decided.
+/// A request that passed validation: every field is in range and the mode is decided.
 /// The engine reads the prompt fields; the renderers read <see cref="Output"/>.
 /// </summary>
 public sealed record SegmentationRequest
 {
-    /// <summary>The mode chosen by the rules of contract §4.</summary>
+    /// <summary>The mode chosen from the fields: points (or boxes with box_mode "object") → interactive, else a text prompt or boxes → concept, else points_per_side &gt; 0 → automatic.</summary>
     public required SegmentationMode Mode { get; init; }
     /// <summary>Concept prompts in request order; the result's prompt index points into this list.</summary>
     public IReadOnlyList<string> TextPrompts { get; init; } = [];

@@ -7,7 +7,7 @@ using Sam3Serve.Engine.Postprocessing;
 namespace Sam3Serve.Engine.Automatic;
 
 /// <summary>
-/// Automatic mask generation (spec §9, SAM 1 algorithm without crops): a points_per_side² grid, up to 64 points per
+/// Automatic mask generation (SAM 1's algorithm without crops): a points_per_side² grid, up to 64 points per
 /// decoder run in the object dimension (one per run when the file fixes that dimension), every candidate with
 /// predicted IoU above pred_iou_thresh and stability ≥ 0.95 kept, then box NMS at 0.7 by predicted IoU.
 /// Deviations from SAM 1, for speed: stability is computed on the low-resolution logits, and NMS runs on boxes

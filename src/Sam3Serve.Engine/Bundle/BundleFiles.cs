@@ -1,7 +1,7 @@
 namespace Sam3Serve.Engine.Bundle;
 
 /// <summary>
-/// File names of a SAM 3 model bundle (spec §2–§4, §8) and the precision-variant naming rule of the
+/// File names of a SAM 3 model bundle and the precision-variant naming rule of the
 /// public release: fp32 files keep their name, other variants insert <c>-&lt;variant&gt;</c> before
 /// <c>.onnx</c> (<c>vision-encoder-q8.onnx</c>).
 /// </summary>
@@ -21,7 +21,7 @@ public static class BundleFiles
     public const string TrackerVisionEncoder = "tracker-vision-encoder.onnx";
     /// <summary>Interactive/automatic path: prompt encoder + mask decoder.</summary>
     public const string TrackerDecoder = "tracker-prompt-encoder-mask-decoder.onnx";
-    /// <summary>CLIP BPE merges file (spec §6.2).</summary>
+    /// <summary>CLIP BPE merges file.</summary>
     public const string Vocabulary = "bpe_simple_vocab_16e6.txt.gz";
     /// <summary>Per-file sizes and sha256 of what is installed (written by <c>models pull</c> and <c>models fixture</c>).</summary>
     public const string Manifest = "manifest.json";

@@ -3,9 +3,9 @@ namespace Sam3Serve.Engine.Bundle;
 /// <summary>Which concept-path export a bundle holds.</summary>
 public enum ConceptLayout
 {
-    /// <summary>3 files: vision encoder, text encoder, geo-encoder-mask-decoder (spec §3).</summary>
+    /// <summary>3 files: vision encoder, text encoder, geo-encoder-mask-decoder.</summary>
     V2,
-    /// <summary>4 files: vision encoder, text encoder, geometry encoder, decoder on prompt features (spec §4).</summary>
+    /// <summary>4 files: vision encoder, text encoder, geometry encoder, decoder on prompt features.</summary>
     V1,
 }
 

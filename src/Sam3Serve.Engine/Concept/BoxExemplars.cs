@@ -2,7 +2,7 @@ using Sam3Serve.Contracts.Requests;
 
 namespace Sam3Serve.Engine.Concept;
 
-/// <summary>Box exemplars as the concept decoder takes them (spec §3, §5).</summary>
+/// <summary>Box exemplars as the concept decoder takes them.</summary>
 public static class BoxExemplars
 {
     /// <summary>Label of a positive exemplar.</summary>

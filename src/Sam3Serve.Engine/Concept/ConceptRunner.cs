@@ -10,7 +10,7 @@ using Sam3Serve.Engine.Postprocessing;
 namespace Sam3Serve.Engine.Concept;
 
 /// <summary>
-/// Concept segmentation (spec §5, §7): vision features once per image, text features once per prompt, one decoder
+/// Concept segmentation: vision features once per image, text features once per prompt, one decoder
 /// run per prompt; keeps queries scoring above the threshold in query order, prompt by prompt.
 /// </summary>
 internal sealed class ConceptRunner
@@ -108,7 +108,7 @@ internal sealed class ConceptRunner
 
     private ModelOutputs RunV1(FeatureSet features, FeatureSet text, IReadOnlyList<BoxPrompt> boxes, RgbImage image, StageClock clock, CancellationToken cancellationToken)
     {
-        // v1 (spec §4): prompt = text tokens, then the geometry tokens (boxes + CLS) when boxes are given.
+        // v1: prompt = text tokens, then the geometry tokens (boxes + CLS) when boxes are given.
         var textFeatures = ElementConversion.ToFloats(text["text_features"]);
         var textMask = ElementConversion.ToFloats(text["text_mask"]);
         var textShape = text["text_features"].GetTensorTypeAndShape().Shape;

@@ -13,7 +13,7 @@ namespace Sam3Serve.Engine.Features;
 /// </summary>
 internal sealed class ImageEncoder : IImageFeatureSource
 {
-    /// <summary>Input side used when the file's spatial dimensions are dynamic (spec §3).</summary>
+    /// <summary>Input side used when the file's spatial dimensions are dynamic.</summary>
     public const int DefaultInputSize = 1008;
 
     private readonly OnnxModel _model;

@@ -7,7 +7,7 @@ using Sam3Serve.Engine.Postprocessing;
 namespace Sam3Serve.Engine.Interactive;
 
 /// <summary>
-/// Interactive segmentation (spec §8): points (and at most one box) make one object; boxes alone with box_mode
+/// Interactive segmentation: points (and at most one box) make one object; boxes alone with box_mode
 /// "object" make one object each. Coordinates follow the stretch to the encoder frame; the best of the three
 /// candidates by predicted IoU is kept.
 /// </summary>

@@ -4,7 +4,7 @@ using Sam3Serve.Engine.Onnx;
 namespace Sam3Serve.Engine.Interactive;
 
 /// <summary>
-/// The tracker prompt-encoder + mask-decoder (spec §8.1): points, labels and boxes in the encoder's pixel frame in,
+/// The tracker prompt-encoder + mask-decoder: points, labels and boxes in the encoder's pixel frame in,
 /// three candidate masks per object with predicted IoUs out. Static dimensions in the file are honoured: points are
 /// padded with ignored (−10) entries, and the object dimension caps the batch.
 /// </summary>

@@ -1,6 +1,6 @@
 namespace Sam3Serve.Engine.Postprocessing;
 
-/// <summary>SAM's automatic-mode point grid (spec §9): n×n points at linspace(1/(2n), 1 − 1/(2n)), x varying fastest.</summary>
+/// <summary>SAM's automatic-mode point grid: n×n points at linspace(1/(2n), 1 − 1/(2n)), x varying fastest.</summary>
 public static class AutomaticGrid
 {
     /// <summary>The grid as (x, y) pairs in [0, 1].</summary>

@@ -1,6 +1,6 @@
 namespace Sam3Serve.Engine.Postprocessing;
 
-/// <summary>Score arithmetic of the concept path (spec §7).</summary>
+/// <summary>Score arithmetic of the concept path.</summary>
 public static class ScoreMath
 {
     /// <summary>The logistic function.</summary>

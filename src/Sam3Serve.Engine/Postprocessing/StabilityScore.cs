@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 
 namespace Sam3Serve.Engine.Postprocessing;
 
-/// <summary>SAM's stability score (spec §9): area(logit &gt; t + o) / area(logit &gt; t − o).</summary>
+/// <summary>SAM's stability score: area(logit &gt; t + o) / area(logit &gt; t − o).</summary>
 public static class StabilityScore
 {
     /// <summary>

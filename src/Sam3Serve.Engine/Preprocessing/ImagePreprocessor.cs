@@ -6,7 +6,7 @@ using Sam3Serve.Contracts.Inference;
 namespace Sam3Serve.Engine.Preprocessing;
 
 /// <summary>
-/// Turns an RGB image into the vision encoder's input (spec §6.1): stretched to the target size with the same
+/// Turns an RGB image into the vision encoder's input: stretched to the target size with the same
 /// antialiased bilinear filter as PIL's <c>Image.resize(BILINEAR)</c>, including its fixed-point arithmetic and its
 /// rounding to 8 bits after each pass, then scaled to [−1, 1] as (x/255 − 0.5)/0.5, in planar NCHW order
 /// (R, G, B planes).

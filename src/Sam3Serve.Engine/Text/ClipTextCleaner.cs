@@ -6,7 +6,7 @@ namespace Sam3Serve.Engine.Text;
 
 /// <summary>
 /// The reference tokenizer's <c>clean="lower"</c> step: ftfy.fix_text, HTML-unescape twice, strip, collapse
-/// whitespace, lowercase (spec §6.2).
+/// whitespace, lowercase.
 /// </summary>
 /// <remarks>
 /// ftfy is a Python library with no .NET port. Only the parts of <c>fix_text</c> that change ordinary prompts are

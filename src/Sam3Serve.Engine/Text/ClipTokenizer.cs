@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 namespace Sam3Serve.Engine.Text;
 
 /// <summary>
-/// CLIP byte-level BPE tokenizer as SAM 3's text encoder expects it (spec §6.2): vocabulary derived from the merges
+/// CLIP byte-level BPE tokenizer as SAM 3's text encoder expects it: vocabulary derived from the merges
 /// file, <c>[SOT] tokens [EOT]</c> in a context of 32, padded with EOT. Thread-safe; words are cached.
 /// </summary>
 /// <remarks>

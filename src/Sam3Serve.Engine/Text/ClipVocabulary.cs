@@ -1,6 +1,6 @@
 namespace Sam3Serve.Engine.Text;
 
-/// <summary>The CLIP vocabulary derived from merge rules (spec §6.2), without the two special tokens.</summary>
+/// <summary>The CLIP vocabulary derived from merge rules, without the two special tokens.</summary>
 internal static class ClipVocabulary
 {
     /// <summary>

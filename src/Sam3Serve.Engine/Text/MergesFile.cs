@@ -6,7 +6,7 @@ namespace Sam3Serve.Engine.Text;
 /// <summary>Reads the merge rules of a CLIP BPE vocabulary file, gzip-compressed or plain text.</summary>
 internal static class MergesFile
 {
-    /// <summary>The number of merges the real vocabulary uses: 49152 − 256 − 2 (spec §6.2).</summary>
+    /// <summary>The number of merges the real vocabulary uses: 49152 − 256 − 2.</summary>
     public const int ClipMergeCount = 49152 - 256 - 2;
 
     /// <summary>

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 namespace Sam3Serve.Imaging.Input;
 
 /// <summary>
-/// The server-side request forgery guard of contract §6: which addresses an image URL may reach, and
+/// The server-side request forgery guard for image URLs: which addresses an image URL may reach, and
 /// which host names or addresses the operator has allowed although they are private.
 /// </summary>
 internal sealed class AddressPolicy

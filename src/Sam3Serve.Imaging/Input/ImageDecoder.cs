@@ -7,7 +7,7 @@ namespace Sam3Serve.Imaging.Input;
 
 /// <summary>
 /// Decodes JPEG, PNG, WebP, BMP and GIF (first frame) into RGB24 with EXIF orientation applied. The pixel
-/// count is checked from the header before any pixel memory is taken (contract §6).
+/// count is checked from the header before any pixel memory is taken.
 /// </summary>
 public static class ImageDecoder
 {

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Sam3Serve.Imaging.Input;
 
 /// <summary>
-/// Fetches an image URL under the rules of contract §6: http(s) only; every hop's address checked against
+/// Fetches an image URL under the service's image URL rules: http(s) only; every hop's address checked against
 /// the private-address guard and connected to exactly as checked (so a second DNS answer cannot swap it);
 /// at most <see cref="ImageInputOptions.MaxRedirects"/> redirects; one time limit for the whole fetch;
 /// the body size limited as it streams. Thread-safe; share one instance.

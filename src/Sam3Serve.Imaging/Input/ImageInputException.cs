@@ -1,6 +1,6 @@
 namespace Sam3Serve.Imaging.Input;
 
-/// <summary>Why an image could not be taken as input; each kind maps to one HTTP status (contract §5.4).</summary>
+/// <summary>Why an image could not be taken as input; each kind maps to one HTTP status.</summary>
 public enum ImageErrorKind
 {
     /// <summary>Not decodable, not valid base64, empty, or otherwise malformed: 400.</summary>

@@ -1,6 +1,6 @@
 namespace Sam3Serve.Imaging.Input;
 
-/// <summary>Limits for reading an input image (contract §6).</summary>
+/// <summary>Limits for reading an input image.</summary>
 public sealed class ImageInputOptions
 {
     /// <summary>Largest encoded image, inline or fetched, in bytes.</summary>

@@ -5,7 +5,7 @@ using System.Net.Sockets;
 namespace Sam3Serve.Imaging.Input;
 
 /// <summary>
-/// The server-side request forgery guard of contract §6 for every URL the service calls on a client's
+/// The server-side request forgery guard for every URL the service calls on a client's
 /// behalf (image URLs, webhooks): http(s) only; no loopback, private, link-local, multicast or
 /// unspecified address unless the operator allowed the host. Two checks: <see cref="CheckOnItsFace"/>
 /// at submit, for hosts that are themselves refused (an address literal in any notation, <c>localhost</c>,

@@ -8,7 +8,7 @@ using Sam3Serve.Contracts.Requests;
 namespace Sam3Serve.Imaging.Rendering;
 
 /// <summary>
-/// Builds the output object of contract §5.3 and its PNG files from an engine result. Masks are produced
+/// Builds the response's output object (masks, scores, boxes, overlay) and its PNG files from an engine result. Masks are produced
 /// lazily by the engine; each is filled into one reused full-size buffer, used for everything it feeds
 /// (area, preview, overlay, per-mask output), and dropped before the next, so memory does not grow with
 /// the number of objects.

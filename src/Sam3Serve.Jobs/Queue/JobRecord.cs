@@ -1,6 +1,6 @@
 namespace Sam3Serve.Jobs.Queue;
 
-/// <summary>Where an asynchronous request stands (contract §5.2).</summary>
+/// <summary>Where an asynchronous request stands.</summary>
 public enum JobStatus
 {
     /// <summary>Accepted and durable, waiting for a worker.</summary>
@@ -22,7 +22,7 @@ public enum JobStatus
 /// <param name="Price">Credits reserved at submit and charged on completion.</param>
 public sealed record NewJob(string Id, string KeyId, string RequestJson, string? ImageUrl, byte[]? InlineImage, decimal Price)
 {
-    /// <summary>The URL notified when the request ends (contract §8), or null.</summary>
+    /// <summary>The URL notified when the request ends, or null.</summary>
     public string? Webhook { get; init; }
 
     /// <summary>The base of the absolute URLs in the request's bodies (for the webhook body), or null.</summary>

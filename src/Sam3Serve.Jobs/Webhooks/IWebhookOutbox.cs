@@ -1,7 +1,7 @@
 namespace Sam3Serve.Jobs.Webhooks;
 
 /// <summary>
-/// The webhook outbox (contract §8): a message is written by the same atomic step that ends its request
+/// The webhook outbox: a message is written by the same atomic step that ends its request
 /// (<see cref="Queue.IJobStore.FinishAsync"/>, <see cref="Queue.IJobStore.CancelAsync"/>), so a request never
 /// ends without its notification, and is then leased to one sender at a time like a job: a sender that
 /// dies mid-delivery leaves the message to be taken again once its lease runs out, by this process after a

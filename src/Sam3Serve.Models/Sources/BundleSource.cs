@@ -10,7 +10,7 @@ public abstract record BundleSource
     {
     }
 
-    /// <summary>The public usls release (spec §2.1) on the public GitHub API.</summary>
+    /// <summary>The public usls release on the public GitHub API.</summary>
     public static GitHubRelease DefaultRelease { get; } = new("jamjamjon", "assets", "sam3", new Uri("https://api.github.com/"));
 
     /// <summary>

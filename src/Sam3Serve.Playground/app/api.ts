@@ -1,7 +1,7 @@
 // The service's HTTP API as the page uses it: /v2 submit and polling, media, credits. Every failure becomes
-// an ApiError carrying the status code and the server's own "error" message (contract §5.4).
+// an ApiError carrying the status code and the server's own "error" message.
 
-/** One mask of the output object (contract §5.3). */
+/** One mask of the output object. */
 export interface MaskEntry {
   index: number;
   score: number;
@@ -17,7 +17,7 @@ export interface RleMask {
   counts: string;
 }
 
-/** The output object (contract §5.3). */
+/** The output object. */
 export interface OutputObject {
   width: number;
   height: number;

@@ -34,7 +34,7 @@ export interface FormState {
   imageId: string;
 }
 
-/** The server's defaults (contract §3). */
+/** The server's defaults. */
 export const defaults = { threshold: 0.5, pointsPerSide: 32, predIouThresh: 0.88, maxMasks: 0 };
 
 /** Splits the concepts field: commas or new lines separate concepts. */

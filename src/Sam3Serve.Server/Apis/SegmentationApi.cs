@@ -74,7 +74,7 @@ public static class SegmentationApi
         ? new ApiException(503, "the job store is unavailable; the request was not accepted, retry it", retryAfterSeconds: 2)
         : new ApiException(503, $"the job store is unavailable; request {id} may or may not have been accepted", retryAfterSeconds: 5);
 
-    /// <summary>PNG when exactly one image is asked for and the client does not ask for JSON (contract §5.1).</summary>
+    /// <summary>PNG when exactly one image is asked for and the client does not ask for JSON.</summary>
     private static IResult Respond(HttpContext context, OutputOptions output, PipelineResult result)
     {
         var wantsJson = context.Request.Headers.Accept.Any(a => a?.Contains("application/json", StringComparison.OrdinalIgnoreCase) == true);
@@ -95,7 +95,7 @@ public static class SegmentationApi
         CheckModel(model, options);
         var caller = await auth.AuthenticateAsync(context, countTowardsRateLimit: true);
         var (submitted, image) = await ReadSubmissionAsync(context, options);
-        // Contract §5.2 and §8: URLs whose host is itself a refused address or name are malformed on their
+        // Image and webhook URLs whose host is itself a refused address or name are malformed on their
         // face; refused now with the 400 /v1 gives, naming the field. Names needing DNS are checked when dialled.
         CheckUrlOnItsFace(fetcher, "image", (image as ImageReference.Url)?.Value, "image URL");
         CheckUrlOnItsFace(fetcher, "webhook", submitted.Webhook, "webhook URL");
@@ -184,7 +184,7 @@ public static class SegmentationApi
     }
 }
 
-/// <summary>The answer to POST /v2/{model} (contract §5.2).</summary>
+/// <summary>The answer to POST /v2/{model}.</summary>
 public sealed record SubmitResponse(
     [property: System.Text.Json.Serialization.JsonPropertyName("request_id")] string RequestId,
     [property: System.Text.Json.Serialization.JsonPropertyName("status")] string Status,

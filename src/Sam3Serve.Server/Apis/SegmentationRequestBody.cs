@@ -4,10 +4,10 @@ using System.Text.Json.Serialization;
 namespace Sam3Serve.Server.Apis;
 
 /// <summary>
-/// The body of POST /v1|v2/{model} as the OpenAPI document describes it (contract §3). Documentation only: the
+/// The body of POST /v1|v2/{model} as the OpenAPI document describes it. Documentation only: the
 /// endpoints read the body themselves and <see cref="Requests.RequestValidator"/> applies the rules.
 /// </summary>
-[Description("A sam3-image request (contract §3). The array fields are JSON written as strings, as Segmind takes them (\"[[300, 400]]\"); a real JSON array is accepted too. Unknown fields are ignored. Sent as multipart/form-data, the image is a file part named 'image' and the other fields are form fields.")]
+[Description("A sam3-image request. The array fields are JSON written as strings, as Segmind takes them (\"[[300, 400]]\"); a real JSON array is accepted too. Unknown fields are ignored. Sent as multipart/form-data, the image is a file part named 'image' and the other fields are form fields.")]
 public sealed class SegmentationRequestBody
 {
     /// <summary>The image.</summary>
@@ -79,6 +79,6 @@ public sealed class SegmentationRequestBody
     public string? ImageId { get; init; }
 
     /// <summary>Webhook.</summary>
-    [JsonPropertyName("webhook"), Description("Sam3Serve extension, /v2 only: an http(s) URL that receives the final body when the request ends (contract §8).")]
+    [JsonPropertyName("webhook"), Description("Sam3Serve extension, /v2 only: an http(s) URL that receives the final body when the request ends.")]
     public string? Webhook { get; init; }
 }

@@ -5,7 +5,7 @@ using Sam3Serve.Imaging.Input;
 
 namespace Sam3Serve.Server.Errors;
 
-/// <summary>The JSON body of every non-2xx answer (contract §5.4): <c>{"error": "...", "errors": {...}}</c>.</summary>
+/// <summary>The JSON body of every non-2xx answer: <c>{"error": "...", "errors": {...}}</c>.</summary>
 public sealed record ErrorBody(
     [property: JsonPropertyName("error")] string Error,
     [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors = null,

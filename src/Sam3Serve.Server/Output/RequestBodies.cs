@@ -7,7 +7,7 @@ using Sam3Serve.Server.Errors;
 namespace Sam3Serve.Server.Output;
 
 /// <summary>
-/// The bodies of a v2 request (contract §5.2): what <c>GET .../status</c> and <c>GET /v2/requests/{id}</c>
+/// The bodies of a v2 request: what <c>GET .../status</c> and <c>GET /v2/requests/{id}</c>
 /// answer, what cancel answers, and what a webhook carries (the latter body at the moment the request ended).
 /// </summary>
 public static class RequestBodies

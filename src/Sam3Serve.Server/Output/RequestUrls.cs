@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Sam3Serve.Server.Output;
 
-/// <summary>The absolute URLs of a v2 request (contract §5.2).</summary>
+/// <summary>The absolute URLs of a v2 request.</summary>
 public sealed record RequestUrls(string PollUrl, string StatusUrl, string ResponseUrl)
 {
     /// <summary>The configured public base URL, or the request's own scheme, host and path base.</summary>

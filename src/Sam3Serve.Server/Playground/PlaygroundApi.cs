@@ -6,7 +6,7 @@ using Sam3Serve.Server.Errors;
 namespace Sam3Serve.Server.Playground;
 
 /// <summary>
-/// GET / (contract §9): the playground page, and its script and stylesheet under /playground/. Everything comes
+/// GET /: the playground page, and its script and stylesheet under /playground/. Everything comes
 /// from this assembly; the page's security policy lets it load nothing from other hosts except the pictures a
 /// person links to.
 /// </summary>
@@ -23,7 +23,7 @@ public static class PlaygroundApi
         var assets = PlaygroundAssets.Load();
         app.MapGet("/", (HttpContext context) => Serve(context, assets.Find("index.html")!))
             .WithName("Playground").WithTags("playground")
-            .WithSummary("The playground: a web page to try every mode of the service (contract §9).")
+            .WithSummary("The playground: a web page to try every mode of the service.")
             .Produces(200, contentType: "text/html");
         app.MapGet("/playground/{name}", (string name, HttpContext context) =>
                 assets.Find(name) is { } asset && name != "index.html"

@@ -6,7 +6,7 @@ using Sam3Serve.Server.Errors;
 namespace Sam3Serve.Server.Requests;
 
 /// <summary>
-/// The rules of contract §3–§4: field types and ranges, Segmind's string-encoded arrays (real arrays
+/// The request's rules: field types and ranges, Segmind's string-encoded arrays (real arrays
 /// accepted too), and mode selection. Collects every broken rule, then throws one 400 naming them all.
 /// Unknown fields are ignored, because Segmind's SDK sends extra ones.
 /// </summary>

@@ -12,6 +12,6 @@ public sealed record SubmittedRequest(SegmentationRequest Request, JsonNode? Ima
     /// <summary>The <c>image</c> field as text. A base64 payload is large: <see cref="ImageFieldReader"/> reads it without this copy.</summary>
     public string? ImageText => ImageField?.GetValue<string>();
 
-    /// <summary>The <c>webhook</c> field (contract §8, /v2 only): an absolute http(s) URL, or null.</summary>
+    /// <summary>The <c>webhook</c> field (/v2 only): an absolute http(s) URL, or null.</summary>
     public Uri? Webhook { get; init; }
 }

@@ -10,7 +10,7 @@ using Sam3Serve.Server.Observability;
 namespace Sam3Serve.Server.Webhooks;
 
 /// <summary>
-/// Sends the webhook outbox (contract §8): leases a due message, POSTs it signed, and removes it on a 2xx
+/// Sends the webhook outbox: leases a due message, POSTs it signed, and removes it on a 2xx
 /// answer; anything else, or no answer within <see cref="ServerOptions.WebhookTimeout"/>, is retried after
 /// the next delay of <see cref="ServerOptions.WebhookRetryDelays"/>, and given up (logged) once they are
 /// used up. Every process runs one; the lease keeps two from sending the same attempt, and a message whose
