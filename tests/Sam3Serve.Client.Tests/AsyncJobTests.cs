@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Sam3Serve.Client.Tests.Infrastructure;
 
@@ -137,22 +136,29 @@ public sealed class AsyncJobTests
     }
 
     [Fact]
-    public async Task WaitAsync_NeverCompletes_ThrowsInferenceTimeoutWithElapsedTime()
+    public async Task WaitAsync_NeverCompletes_PollsEveryIntervalOnTheClock_ThenThrowsInferenceTimeout()
     {
         await using var fake = await FakeSam3Server.StartAsync();
         fake.StatusScript = ["QUEUED", "PROCESSING"];
-        using var client = fake.CreateClient();
+        var clock = new WaitingClock();
+        using var client = fake.CreateClient(o => o.TimeProvider = clock);
         var job = await client.SubmitAsync(Request(), Ct);
-        var clock = Stopwatch.StartNew();
 
-        var error = await Assert.ThrowsAsync<InferenceTimeoutException>(
-            () => job.WaitAsync(TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(50), cancellationToken: Ct));
+        var waiting = job.WaitAsync(TimeSpan.FromMinutes(2), TimeSpan.FromSeconds(30), cancellationToken: Ct);
+        // Polls at 0, 30, 60 and 90 s each end in a 30 s wait; the poll at 120 s finds the time up.
+        for (var wait = 1; wait <= 4; wait++)
+        {
+            await clock.WaitForTimersAsync(wait, Ct);
+            Assert.Equal(wait, StatusPolls(fake));
+            clock.Advance(TimeSpan.FromSeconds(30));
+        }
+        var error = await Assert.ThrowsAsync<InferenceTimeoutException>(() => waiting);
 
         Assert.Equal(job.RequestId, error.RequestId);
-        Assert.InRange(error.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(10));
+        Assert.Equal(TimeSpan.FromMinutes(2), error.Elapsed);
         Assert.Equal(Sam3JobState.Processing, error.LastStatus!.State);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
-        Assert.True(fake.Requests.Count(r => r.Path.EndsWith("/status", StringComparison.Ordinal)) >= 3);
+        Assert.Equal(5, StatusPolls(fake));
+        Assert.Equal(4, clock.Timers);
     }
 
     [Fact]
@@ -160,18 +166,20 @@ public sealed class AsyncJobTests
     {
         await using var fake = await FakeSam3Server.StartAsync();
         fake.StatusScript = ["QUEUED"];
-        using var client = fake.CreateClient();
+        var clock = new WaitingClock();
+        using var client = fake.CreateClient(o => o.TimeProvider = clock);
         var job = await client.SubmitAsync(Request(), Ct);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        cancel.CancelAfter(TimeSpan.FromMilliseconds(200));
-        var clock = Stopwatch.StartNew();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(
-            () => job.WaitAsync(TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(30), cancellationToken: cancel.Token));
+        var waiting = job.WaitAsync(TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(30), cancellationToken: cancel.Token);
+        await clock.WaitForTimersAsync(1, Ct);
+        cancel.Cancel();
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"cancellation took {clock.Elapsed}");
-        Assert.Single(fake.Requests, r => r.Path.EndsWith("/status", StringComparison.Ordinal));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        Assert.Equal(1, StatusPolls(fake));
     }
+
+    private static int StatusPolls(FakeSam3Server fake) => fake.Requests.Count(r => r.Path.EndsWith("/status", StringComparison.Ordinal));
 
     [Fact]
     public async Task GetJob_UnknownRequestId_StatusThrowsSam3ApiException404()

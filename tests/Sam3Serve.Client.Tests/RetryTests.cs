@@ -14,18 +14,28 @@ public sealed class RetryTests
     private static Sam3Request Request() => Sam3Request.FromUrl("https://example.com/dog.jpg").WithTextPrompt("dog");
 
     [Fact]
-    public async Task SubmitAsync_429WithRetryAfterOneSecond_WaitsThatLongThenSucceeds()
+    public async Task SubmitAsync_429WithRetryAfter_WaitsThatLongOnTheClockThenSucceeds()
     {
         await using var fake = await FakeSam3Server.StartAsync();
-        fake.EnqueueFault(V2, 429, """{"error":"rate limit: 60 requests per minute"}""", retryAfter: "1");
-        using var client = fake.CreateClient(o => o.MaxAttempts = 3);
+        fake.EnqueueFault(V2, 429, """{"error":"rate limit: 60 requests per minute"}""", retryAfter: "40");
+        var clock = new WaitingClock();
+        using var client = fake.CreateClient(o =>
+        {
+            o.MaxAttempts = 3;
+            o.MaxRetryDelay = TimeSpan.FromMinutes(1);
+            o.TimeProvider = clock;
+        });
 
-        var job = await client.SubmitAsync(Request(), Ct);
+        var submit = client.SubmitAsync(Request(), Ct);
+        await clock.WaitForTimersAsync(1, Ct);
+        // A virtual clock fires a timer inside Advance when it falls due: 39 s on, the retry is still waiting.
+        clock.Advance(TimeSpan.FromSeconds(39));
+        Assert.Single(fake.RequestsTo(V2));
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var job = await submit;
 
         var attempts = fake.RequestsTo(V2);
         Assert.Equal(2, attempts.Count);
-        var gap = attempts[1].At - attempts[0].At;
-        Assert.InRange(gap, TimeSpan.FromMilliseconds(900), TimeSpan.FromSeconds(5));
         Assert.Equal(attempts[0].Body, attempts[1].Body);
         Assert.NotEmpty(job.RequestId);
     }
@@ -34,10 +44,21 @@ public sealed class RetryTests
     public async Task RunSyncAsync_429WithRetryAfterHttpDate_RetriesAfterTheDate()
     {
         await using var fake = await FakeSam3Server.StartAsync();
-        fake.EnqueueFault(V1, 429, """{"error":"queue full"}""", retryAfter: DateTimeOffset.UtcNow.AddSeconds(1).ToString("R"));
-        using var client = fake.CreateClient();
+        var clock = new WaitingClock();
+        // HTTP dates have whole seconds: the wait is 30 s less the clock's fraction of a second.
+        fake.EnqueueFault(V1, 429, """{"error":"queue full"}""", retryAfter: clock.GetUtcNow().AddSeconds(30).ToString("R"));
+        using var client = fake.CreateClient(o =>
+        {
+            o.MaxRetryDelay = TimeSpan.FromMinutes(1);
+            o.TimeProvider = clock;
+        });
 
-        var answer = await client.RunSyncAsync(Request(), Ct);
+        var call = client.RunSyncAsync(Request(), Ct);
+        await clock.WaitForTimersAsync(1, Ct);
+        clock.Advance(TimeSpan.FromSeconds(28));
+        Assert.Single(fake.RequestsTo(V1));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        var answer = await call;
 
         Assert.True(answer.IsImage);
         Assert.Equal(2, fake.RequestsTo(V1).Count);
@@ -160,26 +181,25 @@ public sealed class RetryTests
     }
 
     [Fact]
-    public async Task RunSyncAsync_CancelledDuringRetryWait_ThrowsOperationCanceledQuickly()
+    public async Task RunSyncAsync_CancelledDuringRetryWait_ThrowsOperationCanceled()
     {
         await using var fake = await FakeSam3Server.StartAsync();
         fake.EnqueueFault(V1, 429, """{"error":"rate limited"}""", retryAfter: "20");
-        using var client = fake.CreateClient(o => o.MaxRetryDelay = TimeSpan.FromMinutes(1));
+        var clock = new WaitingClock();
+        using var client = fake.CreateClient(o =>
+        {
+            o.MaxRetryDelay = TimeSpan.FromMinutes(1);
+            o.TimeProvider = clock;
+        });
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         var call = client.RunSyncAsync(Request(), cancel.Token);
-        // Cancel once the first attempt has been answered with 429, i.e. while the client waits to retry
-        // (a fixed timer could fire before the first request on a busy machine).
-        while (fake.RequestsTo(V1).Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            await Task.Delay(10, Ct);
-        }
-        await Task.Delay(100, Ct);
+        // The client's first wait is its Retry-After wait: cancel exactly then.
+        await clock.WaitForTimersAsync(1, Ct);
+        Assert.Single(fake.RequestsTo(V1));
         cancel.Cancel();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
 
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
         Assert.Single(fake.RequestsTo(V1));
     }
 

@@ -111,13 +111,18 @@ public sealed class Sam3StoreBuilder
     {
         var dataLock = DataDirLock.Acquire(dataDir);
         var database = SqliteDatabase.Open(dataDir);
-        var jobStore = new SqliteJobStore(database);
-        jobStore.RequeueAbandoned();
         // Registered through a factory so that disposing the host releases the lock (a restart in the same process).
         Services.AddSingleton(_ => dataLock);
         Services.AddSingleton(database);
-        Services.AddSingleton<IJobStore>(jobStore);
-        Services.AddSingleton<IWebhookOutbox>(jobStore);
+        // Leases, retention and webhook retries read the host's clock, the one every other component reads.
+        Services.AddSingleton(sp =>
+        {
+            var store = new SqliteJobStore(database, sp.GetRequiredService<TimeProvider>());
+            store.RequeueAbandoned();
+            return store;
+        });
+        Services.AddSingleton<IJobStore>(sp => sp.GetRequiredService<SqliteJobStore>());
+        Services.AddSingleton<IWebhookOutbox>(sp => sp.GetRequiredService<SqliteJobStore>());
         Services.AddSingleton<IAccountStore>(sp => new SqliteAccountStore(database, sp.GetRequiredService<TimeProvider>()));
         Services.AddSingleton<IStoreFaults>(NoTransientStoreFaults.Instance);
         return Services;

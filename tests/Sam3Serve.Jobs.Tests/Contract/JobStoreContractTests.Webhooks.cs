@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Sam3Serve.Jobs.Tests.Contract;
 
-// Contract §8 in the store: the webhook outbox is written with the job's end and leased like a job.
+// Webhooks in the store: the webhook outbox is written with the job's end and leased like a job.
 public abstract partial class JobStoreContractTests
 {
     protected IWebhookOutbox Outbox => (IWebhookOutbox)Store;
@@ -58,7 +58,7 @@ public abstract partial class JobStoreContractTests
         Assert.False(await Outbox.RetryWebhookAsync(first!, TimeSpan.Zero, "again", CancellationToken.None));
 
         Assert.Null(await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None));
-        await Task.Delay(2000);
+        await PassAsync(TimeSpan.FromMilliseconds(2000));
         var second = await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None);
         Assert.Equal(first!.Message.Id, second!.Message.Id);
         Assert.Equal(1, second.Message.Attempts);
@@ -74,7 +74,7 @@ public abstract partial class JobStoreContractTests
         var dead = await Outbox.LeaseNextWebhookAsync(TimeSpan.FromMilliseconds(1000), CancellationToken.None);
         Assert.Null(await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None));
 
-        await Task.Delay(2000);
+        await PassAsync(TimeSpan.FromMilliseconds(2000));
         var taken = await Outbox.LeaseNextWebhookAsync(Lease, CancellationToken.None);
 
         Assert.Equal(dead!.Message.Id, taken!.Message.Id);

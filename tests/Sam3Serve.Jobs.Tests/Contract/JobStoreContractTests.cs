@@ -17,6 +17,15 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
     /// <summary>A fresh, empty store.</summary>
     protected abstract Task<IJobStore> CreateStoreAsync();
 
+    /// <summary>
+    /// Lets <paramref name="span"/> pass on the store's clock: instantly where the store reads a
+    /// <c>FakeTimeProvider</c>; by a real wait where its clock is another process's (Redis's TIME).
+    /// </summary>
+    protected abstract Task PassAsync(TimeSpan span);
+
+    /// <summary>Now, on the store's clock.</summary>
+    protected abstract DateTimeOffset StoreNow { get; }
+
     public async ValueTask InitializeAsync() => Store = await CreateStoreAsync();
 
     public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
@@ -49,7 +58,7 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
     public async Task LeaseNext_TakesOldestFirstAndEachJobOnce()
     {
         await Store.EnqueueAsync(Job("first"), CancellationToken.None);
-        await Task.Delay(5);
+        await PassAsync(TimeSpan.FromMilliseconds(5));
         await Store.EnqueueAsync(Job("second"), CancellationToken.None);
 
         var one = await Store.LeaseNextAsync("w1", Lease, CancellationToken.None);
@@ -89,7 +98,7 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
         var first = await Store.LeaseNextAsync("dead-worker", TimeSpan.FromMilliseconds(200), CancellationToken.None);
         Assert.Null(await Store.LeaseNextAsync("w2", Lease, CancellationToken.None));
 
-        await Task.Delay(1200);
+        await PassAsync(TimeSpan.FromMilliseconds(1200));
         var second = await Store.LeaseNextAsync("w2", Lease, CancellationToken.None);
 
         Assert.Equal("stalled", second!.Job.Id);
@@ -118,7 +127,7 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
         Assert.Equal("{\"result\":\"out\"}", job.OutputJson);
         Assert.Equal("{\"inference_time\":0.5}", job.MetricsJson);
         Assert.NotNull(job.FinishedAt);
-        Assert.True(job.ExpiresAt > DateTimeOffset.UtcNow.AddMinutes(59));
+        Assert.True(job.ExpiresAt > StoreNow.AddMinutes(59));
         Assert.Equal([9, 8, 7], await Store.GetMediaAsync("c", "preview.png", CancellationToken.None));
         Assert.Null(await Store.GetMediaAsync("c", "other.png", CancellationToken.None));
         Assert.Equal(0, await Store.CountPendingAsync(CancellationToken.None));
@@ -181,7 +190,7 @@ public abstract partial class JobStoreContractTests : IAsyncLifetime
         await Store.FinishAsync(leased!, Completed("x"), TimeSpan.FromMilliseconds(300), CancellationToken.None);
         Assert.NotNull(await Store.GetMediaAsync("old", "preview.png", CancellationToken.None));
 
-        await Task.Delay(1100);
+        await PassAsync(TimeSpan.FromMilliseconds(1100));
 
         Assert.Null(await Store.GetAsync("old", CancellationToken.None));
         await Store.PurgeExpiredAsync(CancellationToken.None);

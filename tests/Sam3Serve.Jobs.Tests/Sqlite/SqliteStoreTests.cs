@@ -3,6 +3,7 @@ using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Jobs.Sqlite;
 using Sam3Serve.Jobs.Tests.Contract;
 using Sam3Serve.Tests.Common;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Sam3Serve.Jobs.Tests.Sqlite;
@@ -10,9 +11,19 @@ namespace Sam3Serve.Jobs.Tests.Sqlite;
 public sealed class SqliteJobStoreTests : JobStoreContractTests
 {
     private readonly TempDir _dir = new("sam3serve-jobs");
+    // Leases, retention and webhook retries are read from this clock: the suite moves it instead of sleeping.
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
 
     protected override Task<IJobStore> CreateStoreAsync() =>
-        Task.FromResult<IJobStore>(new SqliteJobStore(SqliteDatabase.Open(_dir.Path)));
+        Task.FromResult<IJobStore>(new SqliteJobStore(SqliteDatabase.Open(_dir.Path), _clock));
+
+    protected override Task PassAsync(TimeSpan span)
+    {
+        _clock.Advance(span);
+        return Task.CompletedTask;
+    }
+
+    protected override DateTimeOffset StoreNow => _clock.GetUtcNow();
 
     public override ValueTask DisposeAsync()
     {

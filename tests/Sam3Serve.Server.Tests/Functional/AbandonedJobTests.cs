@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Jobs.Sqlite;
@@ -18,14 +19,16 @@ public sealed class AbandonedJobTests
         using var dataDir = new TempDir("sam3serve-abandoned");
         var database = SqliteDatabase.Open(dataDir.Path);
         var (key, plainKey) = await new SqliteAccountStore(database).CreateKeyAsync("owner", 3, null, CancellationToken.None);
-        var store = new SqliteJobStore(database);
+        // The dead workers' leases are taken on a clock of their own, a minute back: long run out when the service starts.
+        var deadWorkersClock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(-1));
+        var store = new SqliteJobStore(database, deadWorkersClock);
         var request = StoredRequest.Serialize(new SegmentationRequest { Mode = SegmentationMode.Concept, TextPrompts = ["red"] });
         await store.EnqueueAsync(new NewJob("abandoned-job", key.Id, request, null, TestImages.Png(), 1), CancellationToken.None);
         // Three workers took it and died: each lease ran out unfinished.
         for (var i = 0; i < 3; i++)
         {
             Assert.NotNull(await store.LeaseNextAsync($"dead-{i}", TimeSpan.Zero, CancellationToken.None));
-            await Task.Delay(5); // past the (zero-length) lease, to the millisecond the store keeps
+            deadWorkersClock.Advance(TimeSpan.FromMilliseconds(5)); // past the (zero-length) lease, to the millisecond the store keeps
         }
 
         await using var service = await ServiceFixture.StartAsync(o =>

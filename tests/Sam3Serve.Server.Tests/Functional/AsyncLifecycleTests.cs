@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Sam3Serve.Server.Tests.Infrastructure;
 using SkiaSharp;
 using Xunit;
@@ -92,19 +94,37 @@ public sealed class AsyncLifecycleTests
     [Fact]
     public async Task GetStatus_AfterRetention_Answers404AndMediaIsGone()
     {
-        await using var service = await ServiceFixture.StartAsync(o => o.Retention = TimeSpan.FromSeconds(1.5));
+        // The service's clock is virtual: the hour of retention passes at once, and the sweeper (which waits on the
+        // same clock) runs as soon as it does.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var service = await ServiceFixture.StartAsync(o =>
+        {
+            o.Retention = TimeSpan.FromHours(1);
+            o.SweepInterval = TimeSpan.FromMinutes(1);
+        }, services: s => s.AddSingleton<TimeProvider>(clock));
         using var client = service.Client();
         var submit = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" }));
         var id = submit["request_id"]!.GetValue<string>();
         await PollUntilFinishedAsync(client, id);
         var mediaUrl = $"/v2/requests/{id}/media/preview.png";
+        var mediaDir = Path.Combine(service.Options.DataDir, "media", id);
+
+        clock.Advance(TimeSpan.FromMinutes(59));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/v2/requests/{id}/status")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(mediaUrl)).StatusCode);
 
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
-
+        clock.Advance(TimeSpan.FromMinutes(2));
         await HttpAssert.ErrorAsync(await client.GetAsync($"/v2/requests/{id}/status"), HttpStatusCode.NotFound);
         await HttpAssert.ErrorAsync(await client.GetAsync(mediaUrl), HttpStatusCode.NotFound);
-        Assert.False(Directory.Exists(Path.Combine(service.Options.DataDir, "media", id)), "media files must be deleted after the retention time");
+        // The sweep runs on the thread pool once the clock has passed its period: a bounded wait for its effect, moving
+        // the clock on in case the sweeper set its next wait after the last move.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (Directory.Exists(mediaDir) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+            clock.Advance(TimeSpan.FromMinutes(1));
+        }
+        Assert.False(Directory.Exists(mediaDir), "media files must be deleted after the retention time");
     }
 
     [Fact]

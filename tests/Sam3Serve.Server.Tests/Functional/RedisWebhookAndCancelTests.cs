@@ -93,7 +93,12 @@ public sealed class RedisWebhookAndCancelTests
         var delivery = Assert.Single(await receiver.WaitForAsync(1, TimeSpan.FromSeconds(30)));
         Assert.Equal("FAILED", delivery.Json["status"]!.GetValue<string>());
         Assert.Equal("cancelled", delivery.Json["error"]!.GetValue<string>());
-        await Task.Delay(500);
+        // A later request completing on the same worker proves it is past the cancelled one: its finish, had it
+        // overwritten the cancel, would have been written (and its webhook queued) before.
+        worker.Engine.Delay = TimeSpan.Zero;
+        var later = (await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red" })))["request_id"]!.GetValue<string>();
+        Assert.Equal("COMPLETED", (await AsyncLifecycleTests.PollUntilFinishedAsync(client, later))["status"]!.GetValue<string>());
+        await WebhookTests.WaitForEmptyOutboxAsync(api);
         var after = await HttpAssert.JsonAsync(await client.GetAsync($"/v2/requests/{id}"), HttpStatusCode.UnprocessableEntity);
         Assert.Equal("cancelled", after["error"]!.GetValue<string>());
         Assert.Single(receiver.Deliveries);

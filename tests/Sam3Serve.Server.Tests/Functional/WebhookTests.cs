@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using Sam3Serve.Jobs.Webhooks;
 using Sam3Serve.Server.Tests.Infrastructure;
 using Sam3Serve.Server.Webhooks;
@@ -99,17 +100,46 @@ public sealed class WebhookTests
     }
 
     [Fact]
-    public async Task ReceiverThatNeverSucceeds_IsGivenUpAfterTheLastRetry()
+    public async Task ReceiverThatNeverSucceeds_IsRetriedAfterEachDelay_ThenGivenUp()
     {
+        // Virtual time: retries an hour apart take no real time, and the outbox (on the same clock) shows what is due.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var receiver = await WebhookReceiver.StartAsync(500, 500, 500, 500, 500, 500);
-        await using var service = await StartAsync(o => o.WebhookRetryDelays = [TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.2)]);
+        await using var service = await ServiceFixture.StartAsync(o =>
+        {
+            o.AllowImageHost = ["127.0.0.1"];
+            o.WebhookRetryDelays = [TimeSpan.FromHours(1), TimeSpan.FromHours(1)];
+            o.WebhookTimeout = TimeSpan.FromSeconds(1);
+        }, services: s => s.AddSingleton<TimeProvider>(clock));
         using var client = service.Client();
+        var outbox = service.Services.GetRequiredService<IWebhookOutbox>();
 
         await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", webhook = receiver.Url }));
-        await receiver.WaitForAsync(3);
-        await WaitForEmptyOutboxAsync(service);
-        await Task.Delay(800);
+        await receiver.WaitForAsync(1);
+        for (var attempt = 2; attempt <= 3; attempt++)
+        {
+            await WaitForMetricAsync(client, $"sam3serve_webhook_attempts_total{{result=\"retried\"}} {attempt - 1}");
+            clock.Advance(TimeSpan.FromMinutes(59));
+            Assert.Null(await outbox.LeaseNextWebhookAsync(TimeSpan.FromSeconds(30), CancellationToken.None));
+            Assert.Equal(attempt - 1, receiver.Deliveries.Count);
+            clock.Advance(TimeSpan.FromMinutes(1));
+            await receiver.WaitForAsync(attempt);
+        }
+
+        // Given up after the last delay: the message left the outbox, so nothing is left to send.
+        await WaitForMetricAsync(client, "sam3serve_webhook_attempts_total{result=\"given_up\"} 1");
+        Assert.Equal(0, await outbox.CountPendingWebhooksAsync(CancellationToken.None));
         Assert.Equal(3, receiver.Deliveries.Count);
+    }
+
+    private static async Task WaitForMetricAsync(HttpClient client, string line)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!(await client.GetStringAsync("/metrics")).Contains(line, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"/metrics never showed {line}");
+            await Task.Delay(20);
+        }
     }
 
     [Fact]
