@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Jobs.Redis;
 using Sam3Serve.Jobs.Tests.Contract;
@@ -14,10 +15,13 @@ public sealed class RedisAccountStoreTests : AccountStoreContractTests
 
     private RedisTestScope Scope => _scope!;
 
+    // Key creation times come from this clock (a key's record, not a Redis expiry): moved by hand, not slept on.
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.UtcNow);
+
     protected override async Task<IAccountStore> CreateStoreAsync()
     {
         _scope = await RedisTestScope.StartOrSkipAsync();
-        return new RedisAccountStore(Scope.Redis, Scope.Options);
+        return new RedisAccountStore(Scope.Redis, Scope.Options, _clock);
     }
 
     public override async ValueTask DisposeAsync()
@@ -77,7 +81,7 @@ public sealed class RedisAccountStoreTests : AccountStoreContractTests
     public async Task List_ReturnsAllKeysOldestFirst()
     {
         await Accounts.CreateKeyAsync("one", null, null, CancellationToken.None);
-        await Task.Delay(5);
+        _clock.Advance(TimeSpan.FromMilliseconds(5));
         await Accounts.CreateKeyAsync("two", 1, null, CancellationToken.None);
         var list = await Accounts.ListAsync(CancellationToken.None);
         Assert.Equal(["one", "two"], list.Select(k => k.Name));
