@@ -11,7 +11,7 @@ namespace Sam3Serve.Client;
 /// </summary>
 public sealed partial class Sam3Client : IDisposable
 {
-    private static readonly string s_userAgent =
+    private static readonly string UserAgent =
         $"Sam3Serve.Client/{typeof(Sam3Client).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0"}";
 
     private readonly HttpClient _http;
@@ -158,7 +158,7 @@ public sealed partial class Sam3Client : IDisposable
         {
             request.Headers.TryAddWithoutValidation("x-api-key", _apiKey);
         }
-        request.Headers.TryAddWithoutValidation("User-Agent", s_userAgent);
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         if (acceptJson)
         {
             request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));

@@ -15,6 +15,8 @@ namespace Sam3Serve.Fixture;
 /// </summary>
 public static class FixtureBundle
 {
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
     /// <summary>Text of every fixture graph's doc_string.</summary>
     public const string DocString = BundleManifest.FixtureDocString;
 
@@ -61,7 +63,7 @@ public static class FixtureBundle
             Fixture = true,
             Files = names.Select(n => Describe(Path.Combine(dir, n))).ToArray(),
         };
-        File.WriteAllText(Path.Combine(dir, BundleFiles.Manifest), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(Path.Combine(dir, BundleFiles.Manifest), JsonSerializer.Serialize(manifest, IndentedJson));
         return manifest;
     }
 

@@ -8,7 +8,7 @@ namespace Sam3Serve.Fixture;
 /// <summary>
 /// A tiny CLIP-format merges file, generated so the fixture needs no download: it holds just the merges that
 /// make each keyword one token; every other word tokenizes to byte symbols. Ids follow the CLIP rule
-/// (512 byte symbols, then merges, then start/end of text), so <see cref="Text.ClipTokenizer"/> reads it as is.
+/// (512 byte symbols, then merges, then start/end of text), so the engine's CLIP tokenizer reads it as is.
 /// </summary>
 public static class FixtureVocabulary
 {

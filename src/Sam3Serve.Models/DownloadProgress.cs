@@ -1,4 +1,3 @@
-using Sam3Serve.Engine.Bundle;
 namespace Sam3Serve.Models;
 
 /// <summary>What a pull is doing to one file.</summary>

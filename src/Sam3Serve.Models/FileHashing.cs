@@ -1,4 +1,3 @@
-using Sam3Serve.Engine.Bundle;
 using System.Security.Cryptography;
 
 namespace Sam3Serve.Models;

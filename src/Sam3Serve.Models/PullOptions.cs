@@ -1,4 +1,3 @@
-using Sam3Serve.Engine.Bundle;
 using Sam3Serve.Models.Planning;
 using Sam3Serve.Models.Sources;
 

@@ -84,7 +84,10 @@ public sealed class ServerOptions
     /// makes 8 attempts over about 3 h 45 min, the first 5 within 13 minutes.
     /// </summary>
     public List<TimeSpan> WebhookRetryDelays { get; set; } =
-        [.. new[] { 5, 30, 120, 600, 1800, 3600, 7200 }.Select(s => TimeSpan.FromSeconds(s))];
+    [
+        TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(10),
+        TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(2),
+    ];
     /// <summary>Model slug served at /v1/{slug} and /v2/{slug}.</summary>
     public string ModelSlug { get; set; } = "sam3-image";
 

@@ -12,13 +12,13 @@ namespace Sam3Serve.Client.IntegrationTests;
 /// </summary>
 public sealed class FailureAndCreditTests(BillingService service) : IClassFixture<BillingService>, IAsyncLifetime
 {
-    private static readonly byte[] s_png = Scene.Png();
+    private static readonly byte[] ScenePng = Scene.Png();
     private LoopbackWebServer _images = null!;
 
     public async ValueTask InitializeAsync() =>
         _images = await ImageHost.StartAsync(new()
         {
-            ["scene.png"] = ("image/png", s_png),
+            ["scene.png"] = ("image/png", ScenePng),
             ["garbage.png"] = ("image/png", "this is not an image, whatever the header says"u8.ToArray()),
         });
 
@@ -33,9 +33,9 @@ public sealed class FailureAndCreditTests(BillingService service) : IClassFixtur
         using var client = await FundedClientAsync(10);
         var before = await client.GetCreditsAsync();
 
-        var v2 = await client.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+        var v2 = await client.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
         var afterV2 = await client.GetCreditsAsync();
-        var v1 = await client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("green"));
+        var v1 = await client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("green"));
         var afterV1 = await client.GetCreditsAsync();
         var byUrl = await client.RunAsync(Sam3Request.FromUrl(_images.Url("scene.png")).WithTextPrompt("blue"));
         var afterUrl = await client.GetCreditsAsync();
@@ -56,7 +56,7 @@ public sealed class FailureAndCreditTests(BillingService service) : IClassFixtur
     {
         using var client = await FundedClientAsync(BillingService.Price - 1);
 
-        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red")));
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red")));
 
         Assert.Equal(HttpStatusCode.NotAcceptable, error.StatusCode);
         Assert.Contains("credits", error.Error, StringComparison.OrdinalIgnoreCase);
@@ -110,7 +110,7 @@ public sealed class FailureAndCreditTests(BillingService service) : IClassFixtur
     {
         using var client = await FundedClientAsync(10);
 
-        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red").WithThreshold(3)));
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red").WithThreshold(3)));
 
         Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
         Assert.True(error.Errors.ContainsKey("threshold"), $"errors: {error.ResponseBody}");
@@ -125,7 +125,7 @@ public sealed class FailureAndCreditTests(BillingService service) : IClassFixtur
     {
         using var client = await FundedClientAsync(10);
 
-        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithBox(200, 200, 100, 300)));
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithBox(200, 200, 100, 300)));
 
         Assert.Equal(HttpStatusCode.BadRequest, error.StatusCode);
         Assert.True(error.Errors.ContainsKey("boxes_input"), $"errors: {error.ResponseBody}");

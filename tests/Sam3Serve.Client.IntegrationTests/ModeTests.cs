@@ -6,9 +6,9 @@ namespace Sam3Serve.Client.IntegrationTests;
 /// <summary>Every prompt mode through the SDK's v2 path (RunAsync) against the real service and engine.</summary>
 public sealed class ModeTests(PlainService service) : IClassFixture<PlainService>
 {
-    private static readonly byte[] s_png = Scene.Png();
+    private static readonly byte[] ScenePng = Scene.Png();
 
-    private static Sam3Request Request() => Sam3Request.FromBytes(s_png).WithMasks(Sam3MaskFormat.Rle);
+    private static Sam3Request Request() => Sam3Request.FromBytes(ScenePng).WithMasks(Sam3MaskFormat.Rle);
 
     private static byte[] Pixels(Sam3Mask mask)
     {
@@ -139,7 +139,7 @@ public sealed class ModeTests(PlainService service) : IClassFixture<PlainService
     {
         using var client = service.Client();
 
-        var result = await client.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("green").WithMasks(Sam3MaskFormat.Polygon));
+        var result = await client.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("green").WithMasks(Sam3MaskFormat.Polygon));
 
         var data = Assert.Single(result.Output!.Masks).Mask!;
         Assert.Equal(Sam3MaskDataKind.Polygons, data.Kind);

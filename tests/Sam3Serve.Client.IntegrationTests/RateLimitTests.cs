@@ -10,7 +10,7 @@ namespace Sam3Serve.Client.IntegrationTests;
 /// </summary>
 public sealed class RateLimitTests(ShiftedClockService service) : IClassFixture<ShiftedClockService>
 {
-    private static readonly byte[] s_png = Scene.Png();
+    private static readonly byte[] ScenePng = Scene.Png();
 
     private Task<string> OnePerMinuteKeyAsync() => service.CreateKeyAsync($"rpm1-{Guid.NewGuid():N}", null, 1);
 
@@ -21,9 +21,9 @@ public sealed class RateLimitTests(ShiftedClockService service) : IClassFixture<
         var recorder = new RecordingHandler();
         using var client = service.Client(recorder, key);
         service.Clock.EndMinuteIn(TimeSpan.FromSeconds(4));
-        await client.SubmitAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+        await client.SubmitAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
 
-        var result = await client.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("blue"));
+        var result = await client.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("blue"));
 
         Assert.Equal(1, result.Output!.Count);
         var submits = recorder.To("/v2/sam3-image");
@@ -41,9 +41,9 @@ public sealed class RateLimitTests(ShiftedClockService service) : IClassFixture<
         var recorder = new RecordingHandler();
         using var client = service.Client(recorder, key, o => o.MaxRetryDelay = TimeSpan.FromSeconds(2));
         service.Clock.EndMinuteIn(TimeSpan.FromSeconds(40));
-        await client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+        await client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
 
-        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red")));
+        var error = await Assert.ThrowsAsync<Sam3ApiException>(() => client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red")));
 
         Assert.Equal(HttpStatusCode.TooManyRequests, error.StatusCode);
         Assert.InRange(error.RetryAfter!.Value, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(40));

@@ -10,7 +10,7 @@ namespace Sam3Serve.Client.IntegrationTests;
 /// </summary>
 public sealed class SlowRequestTests(OneSlotService service) : IClassFixture<OneSlotService>, IAsyncLifetime
 {
-    private static readonly byte[] s_png = Scene.Png();
+    private static readonly byte[] ScenePng = Scene.Png();
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -24,7 +24,7 @@ public sealed class SlowRequestTests(OneSlotService service) : IClassFixture<One
         {
             try
             {
-                await client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+                await client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
                 return;
             }
             catch (Sam3ApiException e) when (e.StatusCode == HttpStatusCode.TooManyRequests)
@@ -34,7 +34,7 @@ public sealed class SlowRequestTests(OneSlotService service) : IClassFixture<One
         }
     }
 
-    private static Sam3Request Red() => Sam3Request.FromBytes(s_png).WithTextPrompt("red");
+    private static Sam3Request Red() => Sam3Request.FromBytes(ScenePng).WithTextPrompt("red");
 
     [Fact]
     public async Task WaitAsync_ShortTimeout_InferenceTimeoutException_AndTheRequestStillCompletes()
@@ -90,7 +90,7 @@ public sealed class SlowRequestTests(OneSlotService service) : IClassFixture<One
         var recorder = new RecordingHandler();
         using var client = service.Client(recorder);
 
-        var result = await client.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("green"));
+        var result = await client.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("green"));
 
         Assert.Equal(1, result.Output!.Count);
         var submits = recorder.To("/v2/sam3-image");

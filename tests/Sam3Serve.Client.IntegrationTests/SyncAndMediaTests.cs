@@ -6,14 +6,14 @@ namespace Sam3Serve.Client.IntegrationTests;
 /// <summary>The v1 answers (PNG and JSON) and v2 media downloads, decoded with the SDK's helpers.</summary>
 public sealed class SyncAndMediaTests(PlainService service) : IClassFixture<PlainService>
 {
-    private static readonly byte[] s_png = Scene.Png();
+    private static readonly byte[] ScenePng = Scene.Png();
 
     [Fact]
     public async Task RunSyncAsync_DefaultPreview_AnswersThePreviewPng()
     {
         using var client = service.Client();
 
-        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
 
         Assert.True(answer.IsImage);
         Assert.Null(answer.Output);
@@ -32,7 +32,7 @@ public sealed class SyncAndMediaTests(PlainService service) : IClassFixture<Plai
         using var client = service.Client();
         var b = Scene.Blue;
 
-        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithPoint(b.MidX, b.MidY));
+        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithPoint(b.MidX, b.MidY));
 
         var (_, _, values) = Scene.Gray(Assert.IsType<byte[]>(answer.Image));
         Scene.AssertOn(Scene.Where(values, 255), Scene.Blue);
@@ -43,7 +43,7 @@ public sealed class SyncAndMediaTests(PlainService service) : IClassFixture<Plai
     {
         using var client = service.Client();
 
-        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithTextPrompts("green", "blue").WithOverlay().WithMasks());
+        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompts("green", "blue").WithOverlay().WithMasks());
 
         Assert.False(answer.IsImage);
         Assert.Equal("application/json", answer.ContentType);
@@ -76,7 +76,7 @@ public sealed class SyncAndMediaTests(PlainService service) : IClassFixture<Plai
     {
         using var client = service.Client();
 
-        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red").WithMasks(Sam3MaskFormat.Rle));
+        var answer = await client.RunSyncAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red").WithMasks(Sam3MaskFormat.Rle));
 
         var mask = Assert.Single(answer.Output!.Masks);
         Scene.AssertOn(mask.Mask!.Rle!.Decode(), Scene.Red);
@@ -88,7 +88,7 @@ public sealed class SyncAndMediaTests(PlainService service) : IClassFixture<Plai
     {
         using var client = service.Client();
 
-        var result = await client.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("blue").WithOverlay().WithMasks());
+        var result = await client.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("blue").WithOverlay().WithMasks());
 
         var output = result.Output!;
         foreach (var reference in new[] { output.Preview!, output.Overlay!, output.Masks[0].Mask!.Image! })
@@ -108,7 +108,7 @@ public sealed class SyncAndMediaTests(PlainService service) : IClassFixture<Plai
     {
         using var owner = service.Client();
         using var stranger = service.Client(await service.CreateKeyAsync($"stranger-{Guid.NewGuid():N}", null, null));
-        var result = await owner.RunAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+        var result = await owner.RunAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
 
         var error = await Assert.ThrowsAsync<Sam3ApiException>(() => stranger.GetMediaAsync(result.Output!.Preview!));
 
@@ -119,7 +119,7 @@ public sealed class SyncAndMediaTests(PlainService service) : IClassFixture<Plai
     public async Task SubmitAsync_ThenGetJobById_ResumesAndCompletes()
     {
         using var client = service.Client();
-        var job = await client.SubmitAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("green"));
+        var job = await client.SubmitAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("green"));
         Assert.Equal("QUEUED", job.SubmitStatus);
         Assert.Equal(service.BaseAddress.Authority, job.StatusUrl.Authority);
 

@@ -15,7 +15,7 @@ namespace Sam3Serve.Client.IntegrationTests;
 /// </summary>
 public sealed class WebhookAndCancelTests(WebhookService service) : IClassFixture<WebhookService>, IAsyncLifetime
 {
-    private static readonly byte[] s_png = Scene.Png();
+    private static readonly byte[] ScenePng = Scene.Png();
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
@@ -59,7 +59,7 @@ public sealed class WebhookAndCancelTests(WebhookService service) : IClassFixtur
         await using var _ = server;
         using var client = service.Client();
 
-        var job = await client.SubmitAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red").WithWebhook(new Uri(server.Url("/hook"))));
+        var job = await client.SubmitAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red").WithWebhook(new Uri(server.Url("/hook"))));
         var result = await job.WaitAsync();
         var hook = await FirstAsync(received);
 
@@ -83,14 +83,14 @@ public sealed class WebhookAndCancelTests(WebhookService service) : IClassFixtur
         using var client = service.Client(key);
         service.Engine.Delay = TimeSpan.FromSeconds(30);
 
-        var running = await client.SubmitAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+        var running = await client.SubmitAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while ((await running.GetStatusAsync()).State != Sam3JobState.Processing)
         {
             Assert.True(DateTime.UtcNow < deadline, "the request never started");
             await Task.Delay(50);
         }
-        var queued = await client.SubmitAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red").WithWebhook(new Uri(server.Url("/hook"))));
+        var queued = await client.SubmitAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red").WithWebhook(new Uri(server.Url("/hook"))));
 
         var queuedStatus = await queued.CancelAsync();
         var runningStatus = await client.CancelAsync(running.RequestId);
@@ -109,7 +109,7 @@ public sealed class WebhookAndCancelTests(WebhookService service) : IClassFixtur
 
         // The worker is free again well before the 30 s the cancelled request would have taken.
         service.Engine.Delay = TimeSpan.Zero;
-        var next = await client.SubmitAsync(Sam3Request.FromBytes(s_png).WithTextPrompt("red"));
+        var next = await client.SubmitAsync(Sam3Request.FromBytes(ScenePng).WithTextPrompt("red"));
         Assert.Equal(Sam3JobState.Completed, (await next.WaitAsync(TimeSpan.FromSeconds(15))).State);
         Assert.Equal(4, (await client.GetCreditsAsync()).Credits);
     }

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Sam3Serve.Contracts.Inference;
-using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Engine;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Imaging.Rendering;

@@ -25,8 +25,8 @@ public class AutomaticFilterBenchmarks
     private float[][] _logits = [];
     private float[] _iou = [];
     private ResizePlan _plan = null!;
-    private List<float[]> _stableBoxes = [];
-    private List<float> _stableScores = [];
+    private readonly List<float[]> _stableBoxes = [];
+    private readonly List<float> _stableScores = [];
 
     /// <summary>Builds 3072 candidate maps: for each grid point, its nearest object whole, a part and a sub-part.</summary>
     [GlobalSetup]

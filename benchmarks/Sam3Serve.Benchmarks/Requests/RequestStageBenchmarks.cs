@@ -6,7 +6,6 @@ using Sam3Serve.Contracts.Output;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Imaging.Rendering;
-using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Jobs.Sqlite;
 using Sam3Serve.Server.Requests;
 using SkiaSharp;

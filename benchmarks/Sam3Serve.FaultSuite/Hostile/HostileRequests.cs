@@ -143,7 +143,7 @@ public sealed class HostileRequests(string apiKey, int seed = 11)
         else
         {
             body.Append("{\"image\":\"x\",\"points_input\":");
-            body.Append('[', depth).Append("1").Append(']', depth).Append('}');
+            body.Append('[', depth).Append('1').Append(']', depth).Append('}');
         }
         return Post("deep-nesting", Endpoint(), Encoding.UTF8.GetBytes(body.ToString()));
     }

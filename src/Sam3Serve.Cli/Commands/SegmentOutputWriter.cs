@@ -11,7 +11,7 @@ namespace Sam3Serve.Cli.Commands;
 internal static class SegmentOutputWriter
 {
     // Files and terminals, not HTML: keep RLE counts and base64 readable rather than \u-escaped.
-    private static readonly JsonSerializerOptions s_indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>One object of the summary.</summary>
     public readonly record struct SummaryMask(int Index, double Score, IEnumerable<double> Box, long Area, int PromptIndex);
@@ -24,11 +24,11 @@ internal static class SegmentOutputWriter
     {
         Directory.CreateDirectory(dir);
         var written = await writeMedia(dir);
-        await File.WriteAllTextAsync(Path.Combine(dir, "result.json"), JsonSerializer.Serialize(output, s_indented), cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(dir, "result.json"), JsonSerializer.Serialize(output, IndentedJson), cancellationToken);
         Console.Error.WriteLine($"wrote {written + 1} file(s) to {Path.GetFullPath(dir)}");
     }
 
-    public static void PrintJson<T>(T output) => Console.WriteLine(JsonSerializer.Serialize(output, s_indented));
+    public static void PrintJson<T>(T output) => Console.WriteLine(JsonSerializer.Serialize(output, IndentedJson));
 
     /// <summary>
     /// "<c>mode: N object(s) in WxH</c>" plus <paramref name="details"/>, a line per mask, and a line of

@@ -10,7 +10,7 @@ namespace Sam3Serve.Cli.Commands;
 /// </summary>
 internal sealed class SegmentWaitProgress(TextWriter writer, bool live) : IProgress<Sam3JobStatus>
 {
-    private static readonly TimeSpan s_plainEvery = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan PlainEvery = TimeSpan.FromSeconds(10);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private string? _lastStatus;
     private TimeSpan _lastLine;
@@ -27,7 +27,7 @@ internal sealed class SegmentWaitProgress(TextWriter writer, bool live) : IProgr
             writer.Flush();
             return;
         }
-        if (value.RawStatus != _lastStatus || elapsed - _lastLine >= s_plainEvery)
+        if (value.RawStatus != _lastStatus || elapsed - _lastLine >= PlainEvery)
         {
             writer.WriteLine(line);
             _lastStatus = value.RawStatus;

@@ -13,13 +13,13 @@ namespace Sam3Serve.Client;
 internal static class Sam3RequestWriter
 {
     // The body is never embedded in HTML, so '+' and '/' of base64 need no escaping.
-    private static readonly JsonWriterOptions s_options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static async Task<byte[]> WriteAsync(Sam3Request request, CancellationToken cancellationToken)
     {
         var image = await request.Image.GetWireValueAsync(cancellationToken).ConfigureAwait(false);
         var buffer = new MemoryStream(image.Length + 512);
-        using (var json = new Utf8JsonWriter(buffer, s_options))
+        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
         {
             json.WriteStartObject();
             json.WriteString("image", image);

@@ -1,4 +1,3 @@
-using Microsoft.ML.OnnxRuntime;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Engine.Bundle;

@@ -7,7 +7,7 @@ namespace Sam3Serve.Engine.Text;
 /// <summary>
 /// Recovers the CLIP merges file from a Hugging Face <c>tokenizer.json</c> (what the usls release ships instead of
 /// <c>bpe_simple_vocab_16e6.txt.gz</c>), and proves the two describe the same tokenizer: every non-special id in
-/// the JSON vocabulary must equal the id that the merges-derived construction (bytes, then bytes + "</w>", then one token per merge) assigns.
+/// the JSON vocabulary must equal the id that the merges-derived construction (bytes, then bytes + "&lt;/w&gt;", then one token per merge) assigns.
 /// </summary>
 public static class TokenizerJsonMerges
 {

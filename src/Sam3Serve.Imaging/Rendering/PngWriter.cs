@@ -55,7 +55,7 @@ public static class PngWriter
         if (!bitmap.TryAllocPixels(new SKImageInfo(image.Width, image.Height, SKColorType.Rgba8888, SKAlphaType.Opaque)))
         {
             bitmap.Dispose();
-            throw new OutOfMemoryException($"cannot allocate a {image.Width}x{image.Height} bitmap");
+            throw new InsufficientMemoryException($"cannot allocate a {image.Width}x{image.Height} bitmap");
         }
         var target = bitmap.GetPixelSpan();
         var source = image.Pixels.AsSpan();

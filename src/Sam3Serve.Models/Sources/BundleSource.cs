@@ -1,4 +1,3 @@
-using Sam3Serve.Engine.Bundle;
 using System.Text.RegularExpressions;
 
 namespace Sam3Serve.Models.Sources;

@@ -1,4 +1,3 @@
-using Sam3Serve.Engine.Bundle;
 namespace Sam3Serve.Models.Sources;
 
 /// <summary>Why a source could not be used; raised before any model file is downloaded.</summary>

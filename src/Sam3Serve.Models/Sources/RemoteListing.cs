@@ -1,4 +1,3 @@
-using Sam3Serve.Engine.Bundle;
 namespace Sam3Serve.Models.Sources;
 
 /// <summary>One file a source offers.</summary>

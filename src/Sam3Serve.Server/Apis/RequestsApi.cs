@@ -1,7 +1,4 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Sam3Serve.Contracts.Output;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Auth;

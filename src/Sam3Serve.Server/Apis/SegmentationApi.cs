@@ -1,8 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Sam3Serve.Contracts.Output;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Imaging.Input;
@@ -11,7 +7,6 @@ using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Server.Auth;
 using Sam3Serve.Server.Errors;
 using Sam3Serve.Server.Lifecycle;
-using Sam3Serve.Server.Observability;
 using Sam3Serve.Server.Output;
 using Sam3Serve.Server.Processing;
 using Sam3Serve.Server.Requests;

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Http;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Server.Errors;
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Sam3Serve.Jobs.Accounts;
 
 namespace Sam3Serve.Server.Auth;

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Sam3Serve.Jobs;
 
 namespace Sam3Serve.Server.Errors;

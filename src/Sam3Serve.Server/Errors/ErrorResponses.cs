@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Microsoft.AspNetCore.Http;
 using Sam3Serve.Imaging.Input;
 
 namespace Sam3Serve.Server.Errors;

@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Sam3Serve.Server.Errors;
 
 /// <summary>The per-request id: in logs (scope), in the x-request-id header, and as the v2 request id.</summary>

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Jobs.Accounts;

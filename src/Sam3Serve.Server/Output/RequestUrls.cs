@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Sam3Serve.Server.Output;
 
 /// <summary>The absolute URLs of a v2 request.</summary>

@@ -1,6 +1,3 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Sam3Serve.Server.Errors;
 
 namespace Sam3Serve.Server.Playground;

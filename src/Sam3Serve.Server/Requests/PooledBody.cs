@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Sam3Serve.Server.Errors;
 
 namespace Sam3Serve.Server.Requests;

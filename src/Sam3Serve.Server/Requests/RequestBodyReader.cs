@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http;
 using Sam3Serve.Server.Errors;
 
 namespace Sam3Serve.Server.Requests;

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Jobs.Webhooks;
 using Sam3Serve.Server.Observability;

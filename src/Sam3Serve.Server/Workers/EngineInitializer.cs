@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Sam3Serve.Contracts.Inference;
 
 namespace Sam3Serve.Server.Workers;

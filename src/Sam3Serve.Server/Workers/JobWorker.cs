@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Imaging.Input;
 using Sam3Serve.Jobs.Queue;

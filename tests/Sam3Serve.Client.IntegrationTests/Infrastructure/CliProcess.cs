@@ -5,7 +5,7 @@ namespace Sam3Serve.Client.IntegrationTests.Infrastructure;
 /// <summary>Runs the built sam3serve program (copied beside the tests) as a child process.</summary>
 public static class CliProcess
 {
-    private static readonly string[] s_keyVariables = [Sam3ClientOptions.ApiKeyVariable, Sam3ClientOptions.SegmindApiKeyVariable];
+    private static readonly string[] KeyVariables = [Sam3ClientOptions.ApiKeyVariable, Sam3ClientOptions.SegmindApiKeyVariable];
 
     /// <summary>
     /// Runs <c>sam3serve args</c> to its end with <paramref name="environment"/> set and no key variables
@@ -30,7 +30,7 @@ public static class CliProcess
             info.ArgumentList.Add(a);
         }
         info.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var name in s_keyVariables)
+        foreach (var name in KeyVariables)
         {
             info.Environment.Remove(name);
         }

@@ -1,4 +1,3 @@
-using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Jobs.Webhooks;
 using Xunit;
 

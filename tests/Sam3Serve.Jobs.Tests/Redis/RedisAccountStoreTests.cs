@@ -3,7 +3,6 @@ using Microsoft.Extensions.Time.Testing;
 using Sam3Serve.Jobs.Accounts;
 using Sam3Serve.Jobs.Redis;
 using Sam3Serve.Jobs.Tests.Contract;
-using StackExchange.Redis;
 using Xunit;
 
 namespace Sam3Serve.Jobs.Tests.Redis;

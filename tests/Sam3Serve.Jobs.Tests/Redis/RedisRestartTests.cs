@@ -1,7 +1,6 @@
 using Sam3Serve.Tests.Common;
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Jobs.Redis;
-using Sam3Serve.Jobs.Tests.Contract;
 using Xunit;
 
 namespace Sam3Serve.Jobs.Tests.Redis;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using System.Net;
-using System.Text.Json.Nodes;
 using Sam3Serve.Contracts.Inference;
 using Sam3Serve.Contracts.Requests;
 using Sam3Serve.Server.Tests.Infrastructure;

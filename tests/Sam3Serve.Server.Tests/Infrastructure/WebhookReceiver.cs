@@ -15,14 +15,12 @@ namespace Sam3Serve.Server.Tests.Infrastructure;
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly LoopbackWebServer _server;
-    private readonly ConcurrentQueue<int> _script;
     private readonly ConcurrentQueue<Delivery> _deliveries = new();
     private readonly SemaphoreSlim _arrived = new(0, int.MaxValue);
 
-    private WebhookReceiver(LoopbackWebServer server, ConcurrentQueue<int> script)
+    private WebhookReceiver(LoopbackWebServer server)
     {
         _server = server;
-        _script = script;
     }
 
     /// <summary>One POST as received.</summary>
@@ -54,7 +52,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             }
             context.Response.StatusCode = status;
         }));
-        receiver = new WebhookReceiver(server, script);
+        receiver = new WebhookReceiver(server);
         return receiver;
     }
 
