@@ -8,7 +8,7 @@ namespace Sam3Serve.Server.Apis;
 /// endpoints read the body themselves and <see cref="Requests.RequestValidator"/> applies the rules.
 /// </summary>
 [Description("A sam3-image request. The array fields are JSON written as strings, as Segmind takes them (\"[[300, 400]]\"); a real JSON array is accepted too. Unknown fields are ignored. Sent as multipart/form-data, the image is a file part named 'image' and the other fields are form fields.")]
-public sealed class SegmentationRequestBody
+internal sealed class SegmentationRequestBody
 {
     /// <summary>The image.</summary>
     [JsonPropertyName("image"), Description("Required: an http(s) URL, raw base64, or a data:image/...;base64, URI (or, in multipart/form-data, a file part).")]
