@@ -5,7 +5,7 @@ namespace Sam3Serve.Server;
 /// one server per data dir (it requeues every PROCESSING job at startup), so a second one must not start.
 /// The keys commands do not take it; they may run beside the server.
 /// </summary>
-public sealed class DataDirLock : IDisposable
+internal sealed class DataDirLock : IDisposable
 {
     private readonly FileStream _stream;
 

@@ -3,7 +3,7 @@ using Sam3Serve.Jobs.Accounts;
 namespace Sam3Serve.Server;
 
 /// <summary>The key a fresh installation starts with, so that the service is usable after one command.</summary>
-public static class FirstKey
+internal static class FirstKey
 {
     /// <summary>File in the data dir that holds the generated key, readable only by its owner.</summary>
     public const string FileName = "api-key.txt";

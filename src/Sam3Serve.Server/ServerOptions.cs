@@ -127,7 +127,7 @@ public sealed class ServerOptions
 }
 
 /// <summary>Runs <see cref="ServerOptions.Validate"/> for the options pattern, so a host refuses to start on bad settings.</summary>
-public sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
+internal sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>
 {
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, ServerOptions options)

@@ -3,7 +3,7 @@ using Sam3Serve.Contracts.Requests;
 namespace Sam3Serve.Engine.Bundle;
 
 /// <summary>The client-facing sentence for a mode the loaded bundle cannot run (no server paths in it).</summary>
-public static class ModeUnavailableMessage
+internal static class ModeUnavailableMessage
 {
     /// <summary>Names the mode, the files the bundle lacks (from <see cref="ModelBundle.Missing"/>) and what still works.</summary>
     public static string For(SegmentationMode mode, IReadOnlyList<string> missing)

@@ -4,7 +4,7 @@ namespace Sam3Serve.Engine.Bundle;
 /// Reads the graph input names of an ONNX file without loading it: walks ModelProto.graph (field 7) and collects
 /// GraphProto.input[].name (fields 11 → 1), seeking past everything else (weights included).
 /// </summary>
-public static class OnnxInputNames
+internal static class OnnxInputNames
 {
     private const int ModelGraphField = 7;
     private const int GraphInputField = 11;

@@ -4,7 +4,7 @@ namespace Sam3Serve.Engine.Caching;
 /// A least-recently-used cache of <see cref="FeatureSet"/>s bounded by their total bytes. Thread-safe. The cache
 /// holds one reference per entry; <see cref="TryGet"/> hands out another that the caller releases.
 /// </summary>
-public sealed class ByteLruCache<TKey> : IDisposable
+internal sealed class ByteLruCache<TKey> : IDisposable
     where TKey : notnull
 {
     private readonly long _capacity;

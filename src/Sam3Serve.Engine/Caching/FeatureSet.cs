@@ -6,7 +6,7 @@ namespace Sam3Serve.Engine.Caching;
 /// Named encoder outputs shared between a cache and the requests using them. Reference counted: the values are
 /// disposed when the cache has evicted the set and the last request has released it.
 /// </summary>
-public sealed class FeatureSet
+internal sealed class FeatureSet
 {
     private readonly Dictionary<string, OrtValue> _values;
     private int _references = 1;

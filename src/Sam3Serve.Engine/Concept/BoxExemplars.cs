@@ -3,7 +3,7 @@ using Sam3Serve.Contracts.Requests;
 namespace Sam3Serve.Engine.Concept;
 
 /// <summary>Box exemplars as the concept decoder takes them.</summary>
-public static class BoxExemplars
+internal static class BoxExemplars
 {
     /// <summary>Label of a positive exemplar.</summary>
     public const long Positive = 1;

@@ -4,7 +4,7 @@ using Sam3Serve.Contracts.Inference;
 namespace Sam3Serve.Engine.Features;
 
 /// <summary>Cache keys for image features.</summary>
-public static class ImageKey
+internal static class ImageKey
 {
     /// <summary>
     /// The client's <paramref name="imageId"/> (with the image size, so a reused id on a different picture size is

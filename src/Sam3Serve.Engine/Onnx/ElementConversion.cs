@@ -8,7 +8,7 @@ namespace Sam3Serve.Engine.Onnx;
 /// Converts host data to the element type a graph declares (float32, float16, bfloat16, double, int64, int32, bool)
 /// and any numeric or bool output back to float32, so callers never depend on a file's precision.
 /// </summary>
-public static class ElementConversion
+internal static class ElementConversion
 {
     /// <summary>Builds a CPU value of <paramref name="type"/> from <paramref name="input"/>'s host data.</summary>
     public static OrtValue CreateValue(ModelInput input, TensorElementType type)

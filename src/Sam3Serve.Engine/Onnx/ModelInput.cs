@@ -6,7 +6,7 @@ namespace Sam3Serve.Engine.Onnx;
 /// One value to feed a graph input: host data with a shape, converted to the input's declared element type at run
 /// time, or an existing <see cref="OrtValue"/> (e.g. cached encoder outputs, possibly on the GPU) passed as is.
 /// </summary>
-public readonly struct ModelInput
+internal readonly struct ModelInput
 {
     private ModelInput(float[]? floats, long[]? longs, bool[]? bools, OrtValue? value, long[] shape)
     {

@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace Sam3Serve.Engine.Onnx;
 
 /// <summary>The values one run produced, by output name; disposes the ones not taken.</summary>
-public sealed class ModelOutputs : IDisposable
+internal sealed class ModelOutputs : IDisposable
 {
     private readonly Dictionary<string, OrtValue> _values;
 

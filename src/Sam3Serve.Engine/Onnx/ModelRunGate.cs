@@ -5,7 +5,7 @@ namespace Sam3Serve.Engine.Onnx;
 /// top of the weights and already uses every core, so two at once only add memory: with <c>--workers 2</c> the
 /// second request waits here (in its queue slot) instead of pushing the process into the out-of-memory killer.
 /// </summary>
-public sealed class ModelRunGate : IDisposable
+internal sealed class ModelRunGate : IDisposable
 {
     private readonly SemaphoreSlim _slots;
 

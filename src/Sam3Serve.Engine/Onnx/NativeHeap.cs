@@ -9,7 +9,7 @@ namespace Sam3Serve.Engine.Onnx;
 /// 1 MiB threshold maps every large tensor on its own and unmaps it on free, and a trim after each large run returns
 /// the rest: the same pass then peaked at 5.3 GB and fell back to 1.9 GB (the weights).
 /// </summary>
-public static partial class NativeHeap
+internal static partial class NativeHeap
 {
     private const int MmapThresholdParameter = -3; // M_MMAP_THRESHOLD in glibc's malloc.h
     private static int _configured;

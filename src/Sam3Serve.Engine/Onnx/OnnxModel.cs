@@ -8,7 +8,7 @@ namespace Sam3Serve.Engine.Onnx;
 /// stay in device memory (bound with <see cref="OrtIoBinding"/>) so encoder features feed the decoder without a copy.
 /// Thread-safe for <see cref="Run"/>.
 /// </summary>
-public sealed class OnnxModel : IDisposable
+internal sealed class OnnxModel : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly OrtMemoryInfo? _deviceMemory;

@@ -3,7 +3,7 @@ using Microsoft.ML.OnnxRuntime;
 namespace Sam3Serve.Engine.Onnx;
 
 /// <summary>Turns <see cref="EngineOptions"/> into ONNX Runtime session options.</summary>
-public static class SessionOptionsFactory
+internal static class SessionOptionsFactory
 {
     /// <summary>True for the providers that run on a GPU (cuda, tensorrt).</summary>
     public static bool IsGpu(string executionProvider) => NormaliseProvider(executionProvider) is "cuda" or "tensorrt";

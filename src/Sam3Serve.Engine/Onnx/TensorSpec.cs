@@ -6,7 +6,7 @@ namespace Sam3Serve.Engine.Onnx;
 /// <param name="Name">The tensor's name in the graph.</param>
 /// <param name="ElementType">Declared element type.</param>
 /// <param name="Shape">Dimensions; -1 where the dimension is dynamic.</param>
-public sealed record TensorSpec(string Name, TensorElementType ElementType, IReadOnlyList<long> Shape)
+internal sealed record TensorSpec(string Name, TensorElementType ElementType, IReadOnlyList<long> Shape)
 {
     /// <summary>Number of dimensions.</summary>
     public int Rank => Shape.Count;

@@ -1,7 +1,7 @@
 namespace Sam3Serve.Engine.Postprocessing;
 
 /// <summary>SAM's automatic-mode point grid: n×n points at linspace(1/(2n), 1 − 1/(2n)), x varying fastest.</summary>
-public static class AutomaticGrid
+internal static class AutomaticGrid
 {
     /// <summary>The grid as (x, y) pairs in [0, 1].</summary>
     public static (float X, float Y)[] Points(int pointsPerSide)

@@ -1,7 +1,7 @@
 namespace Sam3Serve.Engine.Postprocessing;
 
 /// <summary>Greedy box non-maximum suppression as torchvision's <c>nms</c> (xyxy, areas without +1).</summary>
-public static class BoxNms
+internal static class BoxNms
 {
     /// <summary>Intersection over union of two xyxy boxes; 0 when both are empty.</summary>
     public static float Iou(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -8,7 +8,7 @@ namespace Sam3Serve.Engine.Postprocessing;
 /// A mask kept as its low-resolution logits: each requested row is bilinearly upsampled (align_corners=false)
 /// to the original width and thresholded at logit &gt; 0. No full-size buffer is ever held.
 /// </summary>
-public sealed class LogitMask : IObjectMask
+internal sealed class LogitMask : IObjectMask
 {
     private readonly float[] _logits;
     private readonly ResizePlan _plan;

@@ -4,7 +4,7 @@ namespace Sam3Serve.Engine.Postprocessing;
 /// Bilinear source taps for one axis, align_corners=false (PyTorch <c>F.interpolate</c>): destination index i reads
 /// source coordinate (i + 0.5)·in/out − 0.5, clamped at 0, between taps ⌊s⌋ and min(⌊s⌋ + 1, in − 1).
 /// </summary>
-public sealed class ResizeAxis
+internal sealed class ResizeAxis
 {
     /// <summary>Builds the taps for resizing <paramref name="sourceSize"/> samples to <paramref name="targetSize"/>.</summary>
     public ResizeAxis(int sourceSize, int targetSize)

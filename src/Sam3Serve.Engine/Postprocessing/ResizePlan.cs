@@ -1,7 +1,7 @@
 namespace Sam3Serve.Engine.Postprocessing;
 
 /// <summary>The two axes of a low-resolution → original-size bilinear resize, shared by every mask of a result.</summary>
-public sealed class ResizePlan
+internal sealed class ResizePlan
 {
     /// <summary>Plans a resize of a <paramref name="sourceWidth"/>×<paramref name="sourceHeight"/> map to <paramref name="targetWidth"/>×<paramref name="targetHeight"/>.</summary>
     public ResizePlan(int sourceWidth, int sourceHeight, int targetWidth, int targetHeight)

@@ -1,7 +1,7 @@
 namespace Sam3Serve.Engine.Postprocessing;
 
 /// <summary>Score arithmetic of the concept path.</summary>
-public static class ScoreMath
+internal static class ScoreMath
 {
     /// <summary>The logistic function.</summary>
     public static float Sigmoid(float logit) => 1f / (1f + MathF.Exp(-logit));

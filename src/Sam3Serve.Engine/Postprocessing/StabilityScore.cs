@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 namespace Sam3Serve.Engine.Postprocessing;
 
 /// <summary>SAM's stability score: area(logit &gt; t + o) / area(logit &gt; t − o).</summary>
-public static class StabilityScore
+internal static class StabilityScore
 {
     /// <summary>
     /// Computes the score over <paramref name="logits"/>; 0 when even the looser mask is empty. The engine evaluates

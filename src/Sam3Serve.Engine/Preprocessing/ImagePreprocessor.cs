@@ -11,7 +11,7 @@ namespace Sam3Serve.Engine.Preprocessing;
 /// rounding to 8 bits after each pass, then scaled to [−1, 1] as (x/255 − 0.5)/0.5, in planar NCHW order
 /// (R, G, B planes).
 /// </summary>
-public static unsafe class ImagePreprocessor
+internal static unsafe class ImagePreprocessor
 {
     /// <summary>AppContext switch that forces the scalar loops (for tests and for diagnosing SIMD issues).</summary>
     public const string DisableSimdSwitch = "Sam3Serve.Preprocessing.DisableSimd";

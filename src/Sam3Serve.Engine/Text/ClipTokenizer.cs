@@ -14,7 +14,7 @@ namespace Sam3Serve.Engine.Text;
 /// digit outside the Basic Multilingual Plane (e.g. mathematical alphanumerics) is grouped with punctuation
 /// instead of with its word. Emoji and other symbols split the same way in both.
 /// </remarks>
-public sealed partial class ClipTokenizer
+internal sealed partial class ClipTokenizer
 {
     /// <summary>Sequence length the text encoder takes.</summary>
     public const int ContextLength = 32;

@@ -4,7 +4,7 @@ namespace Sam3Serve.Engine.Text;
 /// A prompt as the text encoder takes it: exactly <see cref="ClipTokenizer.ContextLength"/> ids, padded with the
 /// end-of-text id, and a mask that is 1 for real tokens (start and end markers included) and 0 for padding.
 /// </summary>
-public sealed record TokenizedText(long[] InputIds, long[] AttentionMask)
+internal sealed record TokenizedText(long[] InputIds, long[] AttentionMask)
 {
     /// <summary>How many leading positions hold real tokens.</summary>
     public int Length

@@ -9,7 +9,7 @@ namespace Sam3Serve.Engine.Text;
 /// <c>bpe_simple_vocab_16e6.txt.gz</c>), and proves the two describe the same tokenizer: every non-special id in
 /// the JSON vocabulary must equal the id that the merges-derived construction (bytes, then bytes + "&lt;/w&gt;", then one token per merge) assigns.
 /// </summary>
-public static class TokenizerJsonMerges
+internal static class TokenizerJsonMerges
 {
     /// <summary>
     /// Reads <paramref name="tokenizerJsonPath"/> and writes its merges as a gzip file in the CLIP format (a

@@ -5,7 +5,7 @@ using Sam3Serve.Server.Errors;
 namespace Sam3Serve.Server.Apis;
 
 /// <summary>GET /v1/get-user-credits: the calling key's balance, in Segmind's shape.</summary>
-public static class AccountApi
+internal static class AccountApi
 {
     /// <summary>Maps the endpoint.</summary>
     public static IEndpointRouteBuilder MapAccountApi(this IEndpointRouteBuilder app)

@@ -6,7 +6,7 @@ using Sam3Serve.Server.Errors;
 namespace Sam3Serve.Server.Apis;
 
 /// <summary>Liveness (the process answers) and readiness (model loaded and store reachable).</summary>
-public static class HealthApi
+internal static class HealthApi
 {
     /// <summary>Maps /health/live and /health/ready.</summary>
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder app)

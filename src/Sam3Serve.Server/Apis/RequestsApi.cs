@@ -9,7 +9,7 @@ using Sam3Serve.Server.Output;
 namespace Sam3Serve.Server.Apis;
 
 /// <summary>Polling a v2 request: status, final body (and its legacy v1 URL), result media.</summary>
-public static class RequestsApi
+internal static class RequestsApi
 {
     /// <summary>Maps the polling endpoints.</summary>
     public static IEndpointRouteBuilder MapRequestsApi(this IEndpointRouteBuilder app)

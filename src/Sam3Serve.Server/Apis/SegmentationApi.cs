@@ -14,7 +14,7 @@ using Sam3Serve.Server.Requests;
 namespace Sam3Serve.Server.Apis;
 
 /// <summary>The two ways to run a request: POST /v1/{model} (synchronous) and POST /v2/{model} (queued).</summary>
-public static class SegmentationApi
+internal static class SegmentationApi
 {
     /// <summary>Maps both endpoints.</summary>
     public static IEndpointRouteBuilder MapSegmentationApi(this IEndpointRouteBuilder app)
@@ -180,7 +180,7 @@ public static class SegmentationApi
 }
 
 /// <summary>The answer to POST /v2/{model}.</summary>
-public sealed record SubmitResponse(
+internal sealed record SubmitResponse(
     [property: System.Text.Json.Serialization.JsonPropertyName("request_id")] string RequestId,
     [property: System.Text.Json.Serialization.JsonPropertyName("status")] string Status,
     [property: System.Text.Json.Serialization.JsonPropertyName("poll_url")] string PollUrl,

@@ -7,7 +7,7 @@ namespace Sam3Serve.Server.Apis;
 // body themselves and Requests.RequestValidator applies the rules. Its [Description]s are the documentation: XML
 // comments here would replace them in the OpenAPI document (the generator prefers XML comments).
 [Description("A sam3-image request. The array fields are JSON written as strings, as Segmind takes them (\"[[300, 400]]\"); a real JSON array is accepted too. Unknown fields are ignored. Sent as multipart/form-data, the image is a file part named 'image' and the other fields are form fields.")]
-public sealed class SegmentationRequestBody
+internal sealed class SegmentationRequestBody
 {
     [JsonPropertyName("image"), Description("Required: an http(s) URL, raw base64, or a data:image/...;base64, URI (or, in multipart/form-data, a file part).")]
     public string? Image { get; init; }

@@ -9,7 +9,7 @@ namespace Sam3Serve.Server.Auth;
 /// and makes every answer to an authenticated call carry x-remaining-credits, read from the store
 /// just before the headers go out so that it reflects a charge made by this very request.
 /// </summary>
-public sealed class CallerAuthenticator(IAccountStore accounts)
+internal sealed class CallerAuthenticator(IAccountStore accounts)
 {
     /// <summary>Header with the balance left after this request.</summary>
     public const string RemainingCreditsHeader = "x-remaining-credits";

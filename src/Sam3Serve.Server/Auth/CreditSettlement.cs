@@ -7,7 +7,7 @@ namespace Sam3Serve.Server.Auth;
 /// failed. A store that is briefly unreachable (a Redis restart) must not leave credits held forever,
 /// so each settlement is retried with backoff for up to two minutes before it is given up and logged.
 /// </summary>
-public sealed partial class CreditSettlement(IAccountStore accounts, ILogger<CreditSettlement> logger)
+internal sealed partial class CreditSettlement(IAccountStore accounts, ILogger<CreditSettlement> logger)
 {
     private static readonly TimeSpan GiveUpAfter = TimeSpan.FromMinutes(2);
 

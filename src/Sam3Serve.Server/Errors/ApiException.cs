@@ -5,7 +5,7 @@ namespace Sam3Serve.Server.Errors;
 /// validation, the per-field rules that failed. Thrown on the request path, turned into JSON by
 /// <see cref="ErrorResponses"/>; never carries a stack trace to the client.
 /// </summary>
-public sealed class ApiException : Exception
+internal sealed class ApiException : Exception
 {
     /// <summary>Creates the failure.</summary>
     public ApiException(int statusCode, string error, IReadOnlyDictionary<string, string[]>? fieldErrors = null, int? retryAfterSeconds = null)

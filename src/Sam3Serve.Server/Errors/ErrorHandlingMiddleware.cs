@@ -6,7 +6,7 @@ namespace Sam3Serve.Server.Errors;
 /// Outermost middleware: gives each request its id and log scope, refuses work while shutting down
 /// (503), and turns every failure into the contract's JSON error — a 500 never leaks a stack trace.
 /// </summary>
-public sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger, IHostApplicationLifetime lifetime, IStoreFaults storeFaults)
+internal sealed partial class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger, IHostApplicationLifetime lifetime, IStoreFaults storeFaults)
 {
     /// <summary>Runs the pipeline.</summary>
     public async Task InvokeAsync(HttpContext context)

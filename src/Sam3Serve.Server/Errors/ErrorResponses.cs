@@ -5,13 +5,13 @@ using Sam3Serve.Imaging.Input;
 namespace Sam3Serve.Server.Errors;
 
 /// <summary>The JSON body of every non-2xx answer: <c>{"error": "...", "errors": {...}}</c>.</summary>
-public sealed record ErrorBody(
+internal sealed record ErrorBody(
     [property: JsonPropertyName("error")] string Error,
     [property: JsonPropertyName("errors"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors = null,
     [property: JsonPropertyName("request_id"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RequestId = null);
 
 /// <summary>Writes error answers in the contract's shape.</summary>
-public static class ErrorResponses
+internal static class ErrorResponses
 {
     /// <summary>Maps an image input failure to the API failure the contract gives it.</summary>
     public static ApiException FromImage(ImageInputException e) => new(e.StatusCode, e.Message);
@@ -49,7 +49,7 @@ public static class ErrorResponses
 }
 
 /// <summary>Serializer settings shared by the server's JSON answers.</summary>
-public static class JsonOptions
+internal static class JsonOptions
 {
     /// <summary>
     /// Snake-case names come from attributes; enums are strings. Relaxed escaping keeps base64 ('+') and

@@ -1,7 +1,7 @@
 namespace Sam3Serve.Server.Errors;
 
 /// <summary>The per-request id: in logs (scope), in the x-request-id header, and as the v2 request id.</summary>
-public static class RequestIds
+internal static class RequestIds
 {
     /// <summary>HttpContext.Items key holding the id.</summary>
     public const string ItemKey = "sam3serve.request_id";

@@ -22,7 +22,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 /// One registration method per feature of the service. Each uses TryAdd, so a host (or a test) that registered its
 /// own implementation first keeps it. <c>Sam3ServerHost.Build</c> calls them in order.
 /// </summary>
-public static class Sam3ServiceCollectionExtensions
+internal static class Sam3ServiceCollectionExtensions
 {
     /// <summary>Keys, balances and rate limits on the request path: authentication and the settling of held credits.</summary>
     public static IServiceCollection AddSam3Accounts(this IServiceCollection services)
@@ -96,7 +96,7 @@ public static class Sam3ServiceCollectionExtensions
 }
 
 /// <summary>Chooses the store backend: every store interface is served by the same backend.</summary>
-public sealed class Sam3StoreBuilder
+internal sealed class Sam3StoreBuilder
 {
     internal Sam3StoreBuilder(IServiceCollection services) => Services = services;
 

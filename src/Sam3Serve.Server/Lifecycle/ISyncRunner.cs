@@ -8,7 +8,7 @@ namespace Sam3Serve.Server.Lifecycle;
 /// Where a /v1 request runs: in this process (a process with the model) or through the shared queue (an API-only
 /// process). The host registers one of the two by role, once.
 /// </summary>
-public interface ISyncRunner
+internal interface ISyncRunner
 {
     /// <summary>True when requests go through the store (the job must be submitted first, and the worker settles it).</summary>
     bool ThroughQueue { get; }

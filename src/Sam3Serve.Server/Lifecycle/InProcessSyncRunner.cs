@@ -10,7 +10,7 @@ namespace Sam3Serve.Server.Lifecycle;
 /// Runs a /v1 request on this process's model. The run keeps its work slot until the engine returns, even when the
 /// caller stops waiting, so the model never runs more than --workers requests at once.
 /// </summary>
-public sealed class InProcessSyncRunner(ISegmentationEngine engine, SegmentationPipeline pipeline, WorkSlots slots) : ISyncRunner
+internal sealed class InProcessSyncRunner(ISegmentationEngine engine, SegmentationPipeline pipeline, WorkSlots slots) : ISyncRunner
 {
     /// <inheritdoc />
     public bool ThroughQueue => false;

@@ -7,7 +7,7 @@ namespace Sam3Serve.Server.Lifecycle;
 /// <param name="Failure">The kind and the client-facing HTTP status.</param>
 /// <param name="Message">What went wrong, in words meant for the client.</param>
 /// <param name="Field">The request field at fault, when the failure is about one.</param>
-public sealed record RequestFailure(JobFailure Failure, string Message, string? Field = null)
+internal sealed record RequestFailure(JobFailure Failure, string Message, string? Field = null)
 {
     /// <summary>A failure of <paramref name="kind"/> with the status the service gives that kind.</summary>
     public static RequestFailure Of(FailureKind kind, string message, string? field = null) => new(JobFailure.Of(kind), message, field);
@@ -16,10 +16,10 @@ public sealed record RequestFailure(JobFailure Failure, string Message, string? 
 /// <summary>Whether the price of a request could be held on its key.</summary>
 /// <param name="Held">True when the credits are held (settled when the request ends).</param>
 /// <param name="Available">The key's available credits when they were not enough (null for an unlimited key).</param>
-public readonly record struct HoldOutcome(bool Held, decimal? Available);
+internal readonly record struct HoldOutcome(bool Held, decimal? Available);
 
 /// <summary>What became of a queued request handed to the store.</summary>
-public enum SubmitOutcome
+internal enum SubmitOutcome
 {
     /// <summary>Stored durably; a worker will run it.</summary>
     Accepted,
@@ -30,7 +30,7 @@ public enum SubmitOutcome
 }
 
 /// <summary>How a /v1 request ended: a result, or a typed failure (never both).</summary>
-public sealed record RunOutcome
+internal sealed record RunOutcome
 {
     private RunOutcome(PipelineResult? result, RequestFailure? failure, SubmitOutcome submit)
     {
@@ -59,7 +59,7 @@ public sealed record RunOutcome
 }
 
 /// <summary>What recording a leased job's end did.</summary>
-public enum FinishOutcome
+internal enum FinishOutcome
 {
     /// <summary>The end is stored; credits, webhook and metrics are done.</summary>
     Finished,
@@ -70,10 +70,10 @@ public enum FinishOutcome
 /// <summary>What a cancel did, with the request as it stands afterwards.</summary>
 /// <param name="Result">Cancelled now, already ended, or gone.</param>
 /// <param name="Job">The request after the call (null when gone).</param>
-public sealed record CancelOutcome(CancelResult Result, JobRecord? Job);
+internal sealed record CancelOutcome(CancelResult Result, JobRecord? Job);
 
 /// <summary>The three ends of a cancel.</summary>
-public enum CancelResult
+internal enum CancelResult
 {
     /// <summary>It was QUEUED or PROCESSING and is now FAILED "cancelled", its hold returned.</summary>
     Cancelled,

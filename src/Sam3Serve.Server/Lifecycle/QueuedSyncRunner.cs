@@ -13,7 +13,7 @@ namespace Sam3Serve.Server.Lifecycle;
 /// Answers a /v1 request in a process that has no model (<c>--role api</c>): the request is submitted to the
 /// shared queue like a /v2 one; this waits for a worker to end it, then reads the result and its media back.
 /// </summary>
-public sealed class QueuedSyncRunner(IJobStore jobs, TimeProvider time) : ISyncRunner
+internal sealed class QueuedSyncRunner(IJobStore jobs, TimeProvider time) : ISyncRunner
 {
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(25);
     private static readonly TimeSpan LongestPoll = TimeSpan.FromMilliseconds(250);

@@ -18,7 +18,7 @@ namespace Sam3Serve.Server.Lifecycle;
 /// the webhook sender and counts it, here and nowhere else. Each step answers with a typed outcome; the API turns
 /// outcomes into HTTP answers.
 /// </summary>
-public sealed partial class RequestLifecycle(
+internal sealed partial class RequestLifecycle(
     IJobStore jobs,
     IAccountStore accounts,
     CreditSettlement credits,

@@ -6,7 +6,7 @@ namespace Sam3Serve.Server.Observability;
 /// The Prometheus series the service exports at /metrics, in a registry of its own so that several
 /// hosts in one process (tests) do not share counters.
 /// </summary>
-public sealed class ServerMetrics
+internal sealed class ServerMetrics
 {
     private static readonly double[] SecondsBuckets = Histogram.ExponentialBuckets(0.001, 2, 18);
 

@@ -8,7 +8,7 @@ namespace Sam3Serve.Server.Output;
 /// Turns the media file names in an output object into what clients read: data URIs inline (v1) or
 /// absolute URLs under /v2/requests/{id}/media/ (v2). RLE and polygon masks are left as they are.
 /// </summary>
-public static class OutputLinks
+internal static class OutputLinks
 {
     /// <summary>Replaces every image file name with <paramref name="link"/>(name).</summary>
     public static OutputObject Link(OutputObject output, Func<string, string> link) => output with

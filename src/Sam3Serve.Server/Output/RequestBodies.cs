@@ -10,7 +10,7 @@ namespace Sam3Serve.Server.Output;
 /// The bodies of a v2 request: what <c>GET .../status</c> and <c>GET /v2/requests/{id}</c>
 /// answer, what cancel answers, and what a webhook carries (the latter body at the moment the request ended).
 /// </summary>
-public static class RequestBodies
+internal static class RequestBodies
 {
     /// <summary>The <c>GET /v2/requests/{id}/status</c> body (no output object).</summary>
     public static JsonObject Status(JobRecord job, string baseUrl) => Describe(job, baseUrl, includeOutput: false);

@@ -1,7 +1,7 @@
 namespace Sam3Serve.Server.Output;
 
 /// <summary>The absolute URLs of a v2 request.</summary>
-public sealed record RequestUrls(string PollUrl, string StatusUrl, string ResponseUrl)
+internal sealed record RequestUrls(string PollUrl, string StatusUrl, string ResponseUrl)
 {
     /// <summary>The configured public base URL, or the request's own scheme, host and path base.</summary>
     public static string BaseOf(HttpRequest request, string? publicBaseUrl) =>

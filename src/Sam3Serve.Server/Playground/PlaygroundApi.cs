@@ -7,7 +7,7 @@ namespace Sam3Serve.Server.Playground;
 /// from this assembly; the page's security policy lets it load nothing from other hosts except the pictures a
 /// person links to.
 /// </summary>
-public static class PlaygroundApi
+internal static class PlaygroundApi
 {
     // img-src allows http(s) for an image URL the person pastes; scripts, styles and API calls stay on this origin.
     private const string ContentSecurityPolicy =

@@ -5,13 +5,13 @@ using System.Security.Cryptography;
 namespace Sam3Serve.Server.Playground;
 
 /// <summary>One file of the page: its bytes, a gzip copy, its content type and a strong ETag.</summary>
-public sealed record PlaygroundAsset(string Name, byte[] Content, byte[] Gzipped, string ContentType, string ETag);
+internal sealed record PlaygroundAsset(string Name, byte[] Content, byte[] Gzipped, string ContentType, string ETag);
 
 /// <summary>
 /// The playground's files, embedded in this assembly (static/ and the committed dist/app.js of
 /// src/Sam3Serve.Playground), read and compressed once.
 /// </summary>
-public sealed class PlaygroundAssets
+internal sealed class PlaygroundAssets
 {
     private const string Prefix = "playground/";
 

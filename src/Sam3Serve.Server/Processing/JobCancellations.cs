@@ -8,7 +8,7 @@ namespace Sam3Serve.Server.Processing;
 /// A cancel that arrives before the worker registered the job is remembered for a while, so the worker
 /// still sees it.
 /// </summary>
-public sealed class JobCancellations(TimeProvider time)
+internal sealed class JobCancellations(TimeProvider time)
 {
     private static readonly TimeSpan RememberFor = TimeSpan.FromMinutes(2);
 

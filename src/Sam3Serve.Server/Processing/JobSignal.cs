@@ -4,7 +4,7 @@ namespace Sam3Serve.Server.Processing;
 /// Wakes idle v2 workers when a job is enqueued in this process, so they need not poll the store
 /// tightly; they still poll slowly to pick up jobs left by a crash or enqueued by another process.
 /// </summary>
-public sealed class JobSignal
+internal sealed class JobSignal
 {
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
 

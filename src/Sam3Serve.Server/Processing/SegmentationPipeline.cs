@@ -13,14 +13,14 @@ namespace Sam3Serve.Server.Processing;
 /// <summary>What one run produced: the rendered output and the per-request metrics (seconds).</summary>
 /// <param name="Rendered">The output object and its images.</param>
 /// <param name="Metrics">The contract's <c>metrics</c>: inference_time plus per-stage timings.</param>
-public sealed record PipelineResult(RenderedOutput Rendered, Dictionary<string, double> Metrics)
+internal sealed record PipelineResult(RenderedOutput Rendered, Dictionary<string, double> Metrics)
 {
     /// <summary>Seconds spent in the model.</summary>
     public double InferenceSeconds => Metrics.GetValueOrDefault(MetricNames.Inference);
 }
 
 /// <summary>The names of the metrics the pipeline reports.</summary>
-public static class MetricNames
+internal static class MetricNames
 {
     /// <summary>Model share of the time (contract).</summary>
     public const string Inference = "inference_time";
@@ -31,7 +31,7 @@ public static class MetricNames
 }
 
 /// <summary>A request the pipeline cannot run, for a reason the client can act on (bad image, prompt outside it, mode missing).</summary>
-public sealed class PipelineFailureException(RequestFailure failure, Exception? innerException = null)
+internal sealed class PipelineFailureException(RequestFailure failure, Exception? innerException = null)
     : Exception(failure.Message, innerException)
 {
     /// <summary>The typed failure.</summary>
@@ -42,7 +42,7 @@ public sealed class PipelineFailureException(RequestFailure failure, Exception? 
 /// One request from image to rendered output: fetch (URLs), decode, engine, render. Knows nothing of
 /// HTTP or queues, so v1 requests and v2 workers run exactly the same code.
 /// </summary>
-public sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetcher fetcher, ImageInputOptions imageOptions, ServerMetrics metrics)
+internal sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetcher fetcher, ImageInputOptions imageOptions, ServerMetrics metrics)
 {
     /// <summary>Runs <paramref name="request"/> on the image; throws <see cref="PipelineFailureException"/> for input it cannot run.</summary>
     public async Task<PipelineResult> RunAsync(SegmentationRequest request, ImageReference image, CancellationToken cancellationToken, IProgress<string>? progress = null)

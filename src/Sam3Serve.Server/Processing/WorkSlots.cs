@@ -5,7 +5,7 @@ namespace Sam3Serve.Server.Processing;
 /// same pool (size = --workers), so together they never run more than that many requests at once.
 /// Also counts v1 requests that are waiting or running, for queue admission.
 /// </summary>
-public sealed class WorkSlots(int workers)
+internal sealed class WorkSlots(int workers)
 {
     private readonly SemaphoreSlim _slots = new(workers, workers);
     private int _syncInFlight;

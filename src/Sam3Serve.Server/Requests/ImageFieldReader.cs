@@ -12,7 +12,7 @@ namespace Sam3Serve.Server.Requests;
 /// (issue 11's request overhead). Escaped strings (e.g. "\u002B", which .NET serializers write for '+') are
 /// unescaped into a pooled buffer first.
 /// </summary>
-public static class ImageFieldReader
+internal static class ImageFieldReader
 {
     /// <summary>The field as an <see cref="ImageReference"/>; throws <see cref="ImageInputException"/> as <see cref="ImageReference.Parse(string, long)"/>.</summary>
     public static ImageReference Parse(JsonNode field, long maxBytes)

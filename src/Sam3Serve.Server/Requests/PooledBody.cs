@@ -8,7 +8,7 @@ namespace Sam3Serve.Server.Requests;
 /// A request body read whole into an array from the shared pool, and the JSON document parsed over it;
 /// disposing releases both (the server does it when the response is done: <c>RegisterForDispose</c>).
 /// </summary>
-public sealed class PooledBody : IDisposable
+internal sealed class PooledBody : IDisposable
 {
     private byte[]? _buffer;
     private readonly int _length;

@@ -10,7 +10,7 @@ namespace Sam3Serve.Server.Requests;
 /// with the image as a file part and the other parameters as text fields. Form fields are all text, so
 /// they are converted to the JSON type the contract gives each known field before validation.
 /// </summary>
-public static class RequestBodyReader
+internal static class RequestBodyReader
 {
     private const int MaxSeparators = 20_000;
 

@@ -10,7 +10,7 @@ namespace Sam3Serve.Server.Requests;
 /// accepted too), and mode selection. Collects every broken rule, then throws one 400 naming them all.
 /// Unknown fields are ignored, because Segmind's SDK sends extra ones.
 /// </summary>
-public static class RequestValidator
+internal static class RequestValidator
 {
     private const int MaxTextLength = 500;
     private const int MaxTextPrompts = 16;

@@ -5,7 +5,7 @@ using Sam3Serve.Server.Errors;
 namespace Sam3Serve.Server.Requests;
 
 /// <summary>How a validated request is written into the job store and read back by a worker.</summary>
-public static class StoredRequest
+internal static class StoredRequest
 {
     /// <summary>Serialises the validated request.</summary>
     public static string Serialize(SegmentationRequest request) => JsonSerializer.Serialize(request, JsonOptions.Web);

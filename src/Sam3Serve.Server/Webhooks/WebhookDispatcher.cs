@@ -14,7 +14,7 @@ namespace Sam3Serve.Server.Webhooks;
 /// used up. Every process runs one; the lease keeps two from sending the same attempt, and a message whose
 /// sender died is sent again when its lease runs out. Connections go through the image URLs' address guard.
 /// </summary>
-public sealed partial class WebhookDispatcher : BackgroundService
+internal sealed partial class WebhookDispatcher : BackgroundService
 {
     private const int MaxConcurrent = 8;
     private static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);

@@ -5,7 +5,7 @@ using Sam3Serve.Server.Output;
 namespace Sam3Serve.Server.Webhooks;
 
 /// <summary>Builds the webhook message of a request that is ending, to be stored with its final state.</summary>
-public static class WebhookNotices
+internal static class WebhookNotices
 {
     /// <summary>
     /// The message for <paramref name="job"/> ending with <paramref name="outcome"/>, or null when it has no

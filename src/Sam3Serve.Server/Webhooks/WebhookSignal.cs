@@ -4,7 +4,7 @@ namespace Sam3Serve.Server.Webhooks;
 /// Wakes the webhook sender when this process writes a message, so a notification leaves at once; the
 /// sender still polls slowly for messages written by other processes or due for a retry.
 /// </summary>
-public sealed class WebhookSignal
+internal sealed class WebhookSignal
 {
     private readonly SemaphoreSlim _signal = new(0, int.MaxValue);
 

@@ -7,7 +7,7 @@ namespace Sam3Serve.Server.Webhooks;
 /// store (shared by every process on one Redis), created from a fresh random one on first start and copied
 /// to <c>&lt;data-dir&gt;/webhook-secret.txt</c> (mode 0600) so the operator can give it to receivers.
 /// </summary>
-public sealed partial class WebhookSigner(IWebhookOutbox outbox, ServerOptions options, ILogger<WebhookSigner> logger)
+internal sealed partial class WebhookSigner(IWebhookOutbox outbox, ServerOptions options, ILogger<WebhookSigner> logger)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private byte[]? _key;

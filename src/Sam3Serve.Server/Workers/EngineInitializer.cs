@@ -6,7 +6,7 @@ namespace Sam3Serve.Server.Workers;
 /// Loads and warms the model in the background after the HTTP listener is up, so /health/live answers
 /// at once and /health/ready turns true when the engine is ready. A failed load stops the process.
 /// </summary>
-public sealed partial class EngineInitializer(ISegmentationEngine engine, IHostApplicationLifetime lifetime, ILogger<EngineInitializer> logger) : BackgroundService
+internal sealed partial class EngineInitializer(ISegmentationEngine engine, IHostApplicationLifetime lifetime, ILogger<EngineInitializer> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

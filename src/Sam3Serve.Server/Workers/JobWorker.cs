@@ -14,7 +14,7 @@ namespace Sam3Serve.Server.Workers;
 /// while it works, and recording COMPLETED or FAILED. On shutdown the loops stop taking jobs and
 /// finish the ones in hand (up to the shutdown timeout); a job cut off is leased again after a restart.
 /// </summary>
-public sealed partial class JobWorker(
+internal sealed partial class JobWorker(
     IJobStore jobs,
     RequestLifecycle lifecycle,
     SegmentationPipeline pipeline,

@@ -3,7 +3,7 @@ using Sam3Serve.Server.Lifecycle;
 namespace Sam3Serve.Server.Workers;
 
 /// <summary>Deletes finished requests and their media once their retention has run out, and refreshes the queue gauge.</summary>
-public sealed partial class RetentionSweeper(RequestLifecycle lifecycle, ServerOptions options, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
+internal sealed partial class RetentionSweeper(RequestLifecycle lifecycle, ServerOptions options, TimeProvider time, ILogger<RetentionSweeper> logger) : BackgroundService
 {
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
