@@ -60,7 +60,8 @@ internal static class AttentionRewrite
             nodes.Add(mha);
             // The block's output keeps its name and its [B, T, heads, D] layout, so its readers are untouched.
             nodes.Add(Node("Reshape", [prefix + "_out", split], m.Output));
-            insertBefore[m.Nodes[^1]] = nodes;
+            // Where the block's output was computed every input of the new nodes exists, and every reader comes after.
+            insertBefore[m.OutputNode] = nodes;
             removed.UnionWith(m.Nodes);
         }
         var rebuilt = new List<NodeProto>(graph.Node.Count);
@@ -85,7 +86,7 @@ internal static class AttentionRewrite
         return matches.Count;
     }
 
-    private sealed record Match(string Query, string Key, string ValueBthd, long Heads, float Scale, string Output, List<NodeProto> Nodes);
+    private sealed record Match(string Query, string Key, string ValueBthd, long Heads, float Scale, string Output, NodeProto OutputNode, List<NodeProto> Nodes);
 
     private static Match? TryMatch(GraphView view, NodeProto scores, long opset)
     {
@@ -156,7 +157,7 @@ internal static class AttentionRewrite
         {
             nodes.Add(valueTranspose);
         }
-        return new Match(scores.Input[0], keyTranspose.Input[0], valueTranspose.Input[0], heads, scale, output.Output[0], nodes);
+        return new Match(scores.Input[0], keyTranspose.Input[0], valueTranspose.Input[0], heads, scale, output.Output[0], output, nodes);
     }
 
     /// <summary>Element 2 of a 4-element Reshape shape: a constant, or a Concat whose third piece is a constant.</summary>
