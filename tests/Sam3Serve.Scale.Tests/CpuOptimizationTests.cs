@@ -144,3 +144,53 @@ public sealed class CpuOptimizationCollection
 {
     public const string Name = "sam3-scale depth2 CPU form";
 }
+
+/// <summary><c>models optimize</c> on a copy of the depth2 bundle: what it writes, records and serves.</summary>
+[Collection(CpuOptimizationCollection.Name)]
+[Trait("Category", "Scale")]
+public sealed class BundleOptimizationTests
+{
+    [Fact]
+    public async Task Optimize_RecordsTheCpuForm_ServesIt_KeepsTheOriginals_AndTheTrunkStaysShared()
+    {
+        var source = ScaleBundle.Require();
+        using var work = new TempDir("sam3serve-optimize");
+        foreach (var file in Directory.GetFiles(source))
+        {
+            File.Copy(file, Path.Combine(work.Path, Path.GetFileName(file)));
+        }
+
+        var result = await Sam3Serve.Models.BundleOptimizer.OptimizeAsync(work.Path, null, TestContext.Current.CancellationToken);
+
+        Assert.Equal("fp32", result.BaseVariant);
+        var byFile = result.Graphs.ToDictionary(g => Path.GetFileName(g.Source));
+        Assert.Equal((2, 12), (byFile[BundleFiles.VisionEncoder].AttentionBlocks, byFile[BundleFiles.VisionEncoder].QuantizedMatMuls));
+        Assert.Equal((2, 12), (byFile[BundleFiles.TrackerVisionEncoder].AttentionBlocks, byFile[BundleFiles.TrackerVisionEncoder].QuantizedMatMuls));
+        Assert.Equal((0, 12), (byFile[BundleFiles.TextEncoder].AttentionBlocks, byFile[BundleFiles.TextEncoder].QuantizedMatMuls));
+        Assert.Null(byFile[BundleFiles.GeoEncoderMaskDecoder].Destination); // 256 wide: nothing large enough
+        Assert.Null(byFile[BundleFiles.TrackerDecoder].Destination);
+
+        var served = ModelBundle.Open(work.Path, null);
+        Assert.Equal("int8", served.Variant);
+        Assert.Equal("vision-encoder-int8.onnx", Path.GetFileName(served.Concept!.VisionEncoder));
+        Assert.Equal("text-encoder-int8.onnx", Path.GetFileName(served.Concept.TextEncoder));
+        Assert.Equal(BundleFiles.GeoEncoderMaskDecoder, Path.GetFileName(served.Concept.Decoder));
+        Assert.Equal("tracker-vision-encoder-int8.onnx", Path.GetFileName(served.Tracker!.VisionEncoder));
+        Assert.Equal(BundleFiles.TrackerDecoder, Path.GetFileName(served.Tracker.Decoder));
+
+        var exact = ModelBundle.Open(work.Path, "fp32");
+        Assert.Equal("fp32", exact.Variant);
+        Assert.All(exact.FileVariants, f => Assert.Equal("fp32", f.Value));
+        Assert.Equal(BundleFiles.VisionEncoder, Path.GetFileName(exact.Concept!.VisionEncoder));
+
+        Assert.True(Sam3Serve.Models.ModelVerifier.Verify(work.Path, TestContext.Current.CancellationToken).IsValid);
+        foreach (var file in Directory.GetFiles(source))
+        {
+            Assert.True(File.Exists(Path.Combine(work.Path, Path.GetFileName(file))), $"{Path.GetFileName(file)} was removed");
+        }
+
+        // Both encoders were quantized from the same trunk weights, so they still share it, byte for byte.
+        var analysis = Sam3Serve.Engine.Onnx.TrunkSharing.TrunkSplitter.Analyse(served.Concept.VisionEncoder, served.Tracker.VisionEncoder);
+        Assert.True(analysis.Split is not null, analysis.Reason);
+    }
+}
