@@ -83,7 +83,7 @@ public sealed partial class Sam3Engine
     {
         if (bundle.Concept is { } concept && bundle.Tracker is { } tracker && _options.ShareTrunk)
         {
-            var analysis = TrunkSplitter.Analyse(concept.VisionEncoder, tracker.VisionEncoder);
+            var analysis = TrunkSplitter.Analyse(concept.VisionEncoder, tracker.VisionEncoder, useCache: true);
             TrunkSharing = analysis.Statistics;
             var s = analysis.Statistics;
             LogTrunkComparison(s.SharedInitializers, s.TrackerInitializers, s.SharedBytes / 1e6, s.TrackerBytes / 1e6, s.BytesHashed / 1e6, s.Elapsed.TotalSeconds);
