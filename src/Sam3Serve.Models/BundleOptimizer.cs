@@ -88,7 +88,11 @@ public static class BundleOptimizer
             reports.Add(report);
             progress?.Report(new OptimizationProgress(name, index, sources.Count, report.QuantizedMatMuls, report.QuantizedMatMuls, true));
         }
-        await WriteManifestAsync(dir, manifest, bundle, baseVariant, sources, reports, cancellationToken).ConfigureAwait(false);
+        // With nothing rewritten there is no CPU form to record; an earlier one (already removed above) is forgotten.
+        if (reports.Any(r => r.Destination is not null) || alreadyOptimized)
+        {
+            await WriteManifestAsync(dir, manifest, bundle, baseVariant, sources, reports, cancellationToken).ConfigureAwait(false);
+        }
         return new BundleOptimizationResult(dir, baseVariant, reports);
     }
 
@@ -127,10 +131,11 @@ public static class BundleOptimizer
                 files.Add(await EntryAsync(written + ".data", null, CpuGraphOptimizer.Variant, cancellationToken).ConfigureAwait(false));
             }
         }
+        var any = reports.Any(r => r.Destination is not null);
         var updated = new BundleManifest
         {
-            Variant = CpuGraphOptimizer.Variant,
-            BaseVariant = baseVariant,
+            Variant = any ? CpuGraphOptimizer.Variant : baseVariant,
+            BaseVariant = any ? baseVariant : null,
             Fixture = manifest?.Fixture ?? false,
             Files = files,
         };

@@ -107,7 +107,10 @@ public static class ModelsCommand
             }
             foreach (var v in listing.Variants)
             {
-                var state = v.Complete ? "complete" : $"incomplete, missing {string.Join(", ", v.MissingFiles)}";
+                var state = v.Complete ? "complete"
+                    : v.Variant == CpuGraphOptimizer.Variant && listing.ManifestVariant == CpuGraphOptimizer.Variant
+                        ? "CPU form (models optimize) of these files; the others serve as they are"
+                        : $"incomplete, missing {string.Join(", ", v.MissingFiles)}";
                 var recorded = v.InManifest ? "" : " (not all in manifest.json)";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {v.Variant,-8} {v.Files.Count} file(s), {TerminalDownloadProgress.Bytes(v.TotalBytes),10}  {state}{recorded}"));
