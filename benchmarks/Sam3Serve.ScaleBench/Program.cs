@@ -12,7 +12,7 @@ namespace Sam3Serve.ScaleBench;
 /// The engine beside bare ONNX Runtime sessions on a real-architecture bundle, in one process and one run:
 /// first the bare graphs (trunk, necks, text encoder, decoders) on one image, then the engine per mode on a new image
 /// and again on the same image (cached features), with peak RSS per step. Usage:
-/// <c>BUNDLE_DIR [--image PATH] [--threads N] [--modes concept,point,...]</c>.
+/// <c>BUNDLE_DIR [--image PATH] [--threads N] [--variant V] [--cases concept,point,...] [--skip-bare]</c>.
 /// </summary>
 public static class Program
 {
@@ -20,16 +20,16 @@ public static class Program
     {
         if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
         {
-            Console.Error.WriteLine("usage: BUNDLE_DIR [--image PATH] [--threads N] [--skip-bare]");
+            Console.Error.WriteLine("usage: BUNDLE_DIR [--image PATH] [--threads N] [--variant V] [--cases PREFIX,...] [--skip-bare]");
             return 2;
         }
         var bundleDir = args[0];
         var imagePath = Option(args, "--image") ?? Path.Combine(AppContext.BaseDirectory, "../../../../../shared/testdata/images/truck.jpg");
         var threads = int.Parse(Option(args, "--threads") ?? "0", CultureInfo.InvariantCulture);
         var only = Option(args, "--cases")?.Split(',');
-        var options = new EngineOptions { ModelDir = bundleDir, IntraOpThreads = threads };
+        var options = new EngineOptions { ModelDir = bundleDir, IntraOpThreads = threads, Variant = Option(args, "--variant") };
         var image = ImageDecoder.Decode(await File.ReadAllBytesAsync(imagePath), 100_000_000);
-        Console.WriteLine($"bundle {bundleDir}; image {Path.GetFileName(imagePath)} {image.Width}×{image.Height}; {Environment.ProcessorCount} CPUs; load {ProcStatus.LoadAverage()}");
+        Console.WriteLine($"bundle {bundleDir} (variant {options.Variant ?? "as the bundle says"}); image {Path.GetFileName(imagePath)} {image.Width}×{image.Height}; {Environment.ProcessorCount} CPUs; load {ProcStatus.LoadAverage()}");
 
         NativeHeap.Configure();
         var bare = new Dictionary<string, double>(StringComparer.Ordinal);

@@ -6,6 +6,7 @@ using Sam3Serve.Engine.Concept;
 using Sam3Serve.Engine.Features;
 using Sam3Serve.Engine.Interactive;
 using Sam3Serve.Engine.Onnx;
+using Sam3Serve.Engine.Onnx.Optimization;
 using Sam3Serve.Engine.Onnx.TrunkSharing;
 using Sam3Serve.Engine.Text;
 
@@ -29,7 +30,7 @@ public sealed partial class Sam3Engine
             LogHeapNotTuned();
         }
         _gate = new ModelRunGate(_options.ConcurrentRuns > 0 ? _options.ConcurrentRuns : 1);
-        var bundle = ModelBundle.Open(_options.ModelDir, _options.Variant);
+        var bundle = ModelBundle.Open(_options.ModelDir, _options.Variant ?? VariantForProvider(_options));
         Bundle = bundle;
         if (bundle.IsFixture)
         {
@@ -69,11 +70,20 @@ public sealed partial class Sam3Engine
         }
     }
 
+    /// <summary>
+    /// The CPU form a bundle records (<c>models optimize</c>) uses CPU-only kernels (DynamicQuantizeMatMul), so a GPU
+    /// provider serves the variant it was made from; null lets the bundle decide.
+    /// </summary>
+    private static string? VariantForProvider(EngineOptions options) =>
+        SessionOptionsFactory.IsGpu(options.ExecutionProvider) && BundleManifest.TryRead(options.ModelDir) is { Variant: CpuGraphOptimizer.Variant, BaseVariant: { } baseVariant }
+            ? baseVariant
+            : null;
+
     private (IImageFeatureSource? Detector, IImageFeatureSource? Tracker) LoadImageEncoders(ModelBundle bundle, IReadOnlySet<string>? detectorConsumed, CancellationToken cancellationToken)
     {
         if (bundle.Concept is { } concept && bundle.Tracker is { } tracker && _options.ShareTrunk)
         {
-            var analysis = TrunkSplitter.Analyse(concept.VisionEncoder, tracker.VisionEncoder);
+            var analysis = TrunkSplitter.Analyse(concept.VisionEncoder, tracker.VisionEncoder, useCache: true);
             TrunkSharing = analysis.Statistics;
             var s = analysis.Statistics;
             LogTrunkComparison(s.SharedInitializers, s.TrackerInitializers, s.SharedBytes / 1e6, s.TrackerBytes / 1e6, s.BytesHashed / 1e6, s.Elapsed.TotalSeconds);

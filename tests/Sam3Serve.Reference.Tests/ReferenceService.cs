@@ -83,7 +83,7 @@ public sealed class ReferenceService : IAsyncLifetime
             CocoRle.Decode(m["mask"]!["counts"]!.GetValue<string>(), c.Width, c.Height))).ToList();
     }
 
-    private static byte[] Rasterise(IObjectMask mask)
+    internal static byte[] Rasterise(IObjectMask mask)
     {
         var pixels = new byte[mask.Width * mask.Height];
         for (var y = 0; y < mask.Height; y++)

@@ -100,7 +100,34 @@ public static class ModelProvisioning
             PrintHowToSupply(dir, $"the downloaded bundle is not usable: {problem}");
             return false;
         }
+        await OptimizeForCpuAsync(options, cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// After the first start downloaded a bundle for the CPU (no variant asked for), writes its CPU form
+    /// (<see cref="BundleOptimizer"/>) with a progress bar, so the start serves it. A failure only costs the speed:
+    /// the downloaded files serve as they are.
+    /// </summary>
+    private static async Task OptimizeForCpuAsync(EngineOptions options, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(options.ExecutionProvider, "cpu", StringComparison.OrdinalIgnoreCase) || options.Variant is not null)
+        {
+            return;
+        }
+        Console.WriteLine("Writing the CPU form of the downloaded model (sam3serve models optimize; --variant <downloaded variant> serves the files as downloaded).");
+        try
+        {
+            var result = await BundleOptimizer.OptimizeAsync(options.ModelDir, new TerminalOptimizationProgress(Console.Out, !Console.IsOutputRedirected), cancellationToken);
+            var written = result.Graphs.Count(g => g.Destination is not null);
+            Console.WriteLine(written > 0
+                ? $"CPU form written for {written} of {result.Graphs.Count} graph(s); base variant {result.BaseVariant}"
+                : "nothing in the downloaded graphs to rewrite; they serve as they are");
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException or Google.Protobuf.InvalidProtocolBufferException)
+        {
+            Console.Error.WriteLine($"warning: could not write the CPU form ({e.Message}); serving the downloaded files");
+        }
     }
 
     private static string? Probe(EngineOptions options)

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Sam3Serve.Engine.Bundle;
+using Sam3Serve.Engine.Onnx.Optimization;
 using Sam3Serve.Models;
 using Sam3Serve.Fixture;
 
@@ -23,6 +24,7 @@ public static class ModelsCommand
         models.Subcommands.Add(CreateList());
         models.Subcommands.Add(CreateVerify());
         models.Subcommands.Add(CreateFixture());
+        models.Subcommands.Add(CreateOptimize());
         return models;
     }
 
@@ -105,7 +107,10 @@ public static class ModelsCommand
             }
             foreach (var v in listing.Variants)
             {
-                var state = v.Complete ? "complete" : $"incomplete, missing {string.Join(", ", v.MissingFiles)}";
+                var state = v.Complete ? "complete"
+                    : v.Variant == CpuGraphOptimizer.Variant && listing.ManifestVariant == CpuGraphOptimizer.Variant
+                        ? "CPU form (models optimize) of these files; the others serve as they are"
+                        : $"incomplete, missing {string.Join(", ", v.MissingFiles)}";
                 var recorded = v.InManifest ? "" : " (not all in manifest.json)";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  {v.Variant,-8} {v.Files.Count} file(s), {TerminalDownloadProgress.Bytes(v.TotalBytes),10}  {state}{recorded}"));
@@ -179,6 +184,38 @@ public static class ModelsCommand
             return 0;
         });
         return fixture;
+    }
+
+    private static Command CreateOptimize()
+    {
+        var dir = DirOption();
+        var optimize = new Command("optimize",
+            "Write the CPU form of the bundle beside its files (attention through ONNX Runtime's flash-attention kernel, large MatMuls as dynamic int8) and record it in manifest.json; --variant <the previous variant> still serves the originals")
+        {
+            dir,
+        };
+        optimize.SetAction(async (parse, ct) =>
+        {
+            var path = parse.GetValue(dir)!;
+            var bar = new TerminalOptimizationProgress(Console.Out, !Console.IsOutputRedirected);
+            try
+            {
+                var result = await BundleOptimizer.OptimizeAsync(path, bar, ct);
+                foreach (var g in result.Graphs)
+                {
+                    Console.WriteLine(g.Destination is { } written
+                        ? string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(g.Source)} -> {Path.GetFileName(written)}: {g.AttentionBlocks} attention block(s), {g.QuantizedMatMuls} MatMul(s) int8, {TerminalDownloadProgress.Bytes(g.DataBytesWritten)} of int8 weights, {g.Elapsed.TotalSeconds:F1} s")
+                        : $"{Path.GetFileName(g.Source)}: nothing to rewrite, served as it is");
+                }
+                Console.WriteLine($"manifest.json: variant {CpuGraphOptimizer.Variant} (CPU form), base_variant {result.BaseVariant} (serve --variant {result.BaseVariant} for the exact graphs)");
+                return 0;
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+            {
+                return Fail(e.Message);
+            }
+        });
+        return optimize;
     }
 
     private static int Fail(string message)

@@ -15,6 +15,15 @@ public sealed record BundleManifest
     public string? Variant { get; init; }
 
     /// <summary>
+    /// The variant the bundle served before <c>sam3serve models optimize</c> recorded its CPU form as
+    /// <see cref="Variant"/> (<c>--variant</c> with this name, or a GPU provider, serves those files again); null
+    /// when the bundle holds no optimized form.
+    /// </summary>
+    [JsonPropertyName("base_variant")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? BaseVariant { get; init; }
+
+    /// <summary>
     /// Text in the doc_string of every graph of the generated test fixture: the engine warns when a bundle that does
     /// not say it is the fixture holds such a graph.
     /// </summary>

@@ -1,3 +1,5 @@
+using Sam3Serve.Engine.Onnx.Optimization;
+
 namespace Sam3Serve.Engine.Bundle;
 
 /// <summary>Which concept-path export a bundle holds.</summary>
@@ -92,7 +94,7 @@ public sealed class ModelBundle
         var manifest = BundleManifest.TryRead(dir);
         if (RecordsRoles(manifest, variant))
         {
-            return OpenRecorded(dir, manifest!);
+            return OpenRecorded(dir, manifest!, variant);
         }
         var candidates = variant is null ? DiscoverVariants(dir) : [NormaliseVariant(variant)];
 
@@ -137,15 +139,24 @@ public sealed class ModelBundle
     private static bool RecordsRoles(BundleManifest? manifest, string? variant) =>
         manifest is not null
         && manifest.Files.Any(f => BundleRole.FromId(f.Role) is not null)
-        && (variant is null || NormaliseVariant(variant) == manifest.Variant);
+        && (variant is null || NormaliseVariant(variant) == manifest.Variant || NormaliseVariant(variant) == manifest.BaseVariant);
 
-    // Each role's file is the one the manifest names for it; the files may be of different variants.
-    private static ModelBundle OpenRecorded(string dir, BundleManifest manifest)
+    // Each role's file is the one the manifest names for it; the files may be of different variants. A bundle with its
+    // CPU form recorded (variant "int8", base_variant the one before) names two files for some roles: the int8 one is
+    // served unless the base variant is asked for, and a role the optimizer left as it was has only its base file.
+    private static ModelBundle OpenRecorded(string dir, BundleManifest manifest, string? requested)
     {
+        var optimizedBundle = manifest.Variant == CpuGraphOptimizer.Variant && manifest.BaseVariant is not null;
+        var serveOptimized = optimizedBundle && (requested is null || NormaliseVariant(requested) == manifest.Variant);
         var missing = new List<string>();
         string? Recorded(BundleRole role)
         {
-            var entry = manifest.Files.FirstOrDefault(f => f.Role == role.Id);
+            var entries = manifest.Files.Where(f => f.Role == role.Id);
+            var entry = !optimizedBundle
+                ? entries.FirstOrDefault()
+                : serveOptimized
+                    ? entries.OrderBy(f => f.Variant == CpuGraphOptimizer.Variant ? 0 : 1).FirstOrDefault()
+                    : entries.FirstOrDefault(f => f.Variant != CpuGraphOptimizer.Variant);
             var path = entry is null ? null : Path.Combine(dir, entry.Name);
             if (path is null || !File.Exists(path))
             {
@@ -190,7 +201,9 @@ public sealed class ModelBundle
         {
             throw new FileNotFoundException($"model folder {dir} has no usable model (files recorded in {BundleFiles.Manifest}); missing: {string.Join("; ", missing)}");
         }
-        var variant = manifest.Variant ?? manifest.Files.FirstOrDefault(f => f.Role == BundleRole.VisionEncoder.Id)?.Variant ?? "fp32";
+        var variant = optimizedBundle && !serveOptimized
+            ? manifest.BaseVariant!
+            : manifest.Variant ?? manifest.Files.FirstOrDefault(f => f.Role == BundleRole.VisionEncoder.Id)?.Variant ?? "fp32";
         return new ModelBundle(dir, variant, concept, tracker, vocabulary, manifest, missing);
     }
 

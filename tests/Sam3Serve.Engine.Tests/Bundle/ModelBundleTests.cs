@@ -24,6 +24,35 @@ public sealed class ModelBundleTests
     }
 
     [Fact]
+    public void Open_ManifestWithCpuForm_ServesIt_AndTheBaseVariantServesTheOriginals()
+    {
+        using var dir = new TempDir();
+        var written = FixtureBundle.Write(dir.Path);
+        // As models optimize records it: the base files with their role, a CPU form for some roles only.
+        File.Copy(Path.Combine(dir.Path, BundleFiles.VisionEncoder), Path.Combine(dir.Path, "vision-encoder-int8.onnx"));
+        File.Copy(Path.Combine(dir.Path, BundleFiles.TrackerVisionEncoder), Path.Combine(dir.Path, "tracker-vision-encoder-int8.onnx"));
+        var files = written.Files.Select(f => BundleRole.Parse(f.Name) is { } r ? f with { Role = r.Role.Id, Variant = "fp32" } : f).ToList();
+        files.Add(new BundleManifestFile("vision-encoder-int8.onnx", 1, "x") { Role = "vision-encoder", Variant = "int8" });
+        files.Add(new BundleManifestFile("tracker-vision-encoder-int8.onnx", 1, "x") { Role = "tracker-vision-encoder", Variant = "int8" });
+        var manifest = new BundleManifest { Variant = "int8", BaseVariant = "fp32", Fixture = true, Files = files };
+        File.WriteAllText(Path.Combine(dir.Path, BundleFiles.Manifest), System.Text.Json.JsonSerializer.Serialize(manifest));
+
+        var served = ModelBundle.Open(dir.Path, null);
+        var named = ModelBundle.Open(dir.Path, "int8");
+        var exact = ModelBundle.Open(dir.Path, "fp32");
+
+        Assert.Equal("int8", served.Variant);
+        Assert.EndsWith("vision-encoder-int8.onnx", served.Concept!.VisionEncoder);
+        Assert.EndsWith("tracker-vision-encoder-int8.onnx", served.Tracker!.VisionEncoder);
+        Assert.EndsWith(BundleFiles.TextEncoder, served.Concept.TextEncoder); // no CPU form of its own: the base file
+        Assert.Equal(served.Concept, named.Concept);
+        Assert.Equal("fp32", exact.Variant);
+        Assert.EndsWith(BundleFiles.VisionEncoder, exact.Concept!.VisionEncoder);
+        Assert.EndsWith(BundleFiles.TrackerVisionEncoder, exact.Tracker!.VisionEncoder);
+        Assert.False(exact.IsMixed);
+    }
+
+    [Fact]
     public void Open_V2DecoderSavedAsDecoderOnnx_IsRecognisedByItsInputs()
     {
         using var dir = new TempDir();

@@ -8,7 +8,7 @@ namespace Sam3Serve.Engine.Onnx.TrunkSharing;
 /// Signs initializers by element type, shape and bytes. Inline data is hashed from the proto; external data is read
 /// from its file (location, offset, length) in 4 MiB chunks, so a 1.8 GB weight file costs one sequential read.
 /// </summary>
-internal sealed class InitializerHasher
+internal sealed class InitializerHasher(SignatureCache? cache = null)
 {
     private const int ChunkBytes = 4 << 20;
     private readonly byte[] _buffer = new byte[ChunkBytes];
@@ -17,6 +17,25 @@ internal sealed class InitializerHasher
     public long ExternalBytesRead { get; private set; }
 
     public UInt128 Sign(TensorProto tensor, string modelDirectory)
+    {
+        if (tensor.DataLocation != TensorProto.Types.DataLocation.External || cache is null)
+        {
+            return Compute(tensor, modelDirectory);
+        }
+        // Keyed by where the bytes are and what they are read as; the cache checks the file itself is unchanged.
+        var (location, offset, length) = ExternalData.Describe(tensor);
+        var dataFile = Path.Combine(modelDirectory, location);
+        var key = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{offset}:{length}:{tensor.DataType}:{string.Join('x', tensor.Dims)}");
+        if (cache.TryGet(dataFile, key, out var signature))
+        {
+            return signature;
+        }
+        signature = Compute(tensor, modelDirectory);
+        cache.Add(dataFile, key, signature);
+        return signature;
+    }
+
+    private UInt128 Compute(TensorProto tensor, string modelDirectory)
     {
         var hash = new XxHash128();
         hash.Append(BitConverter.GetBytes(tensor.DataType));

@@ -18,12 +18,17 @@ internal static class TrunkSplitter
     /// Compares <paramref name="visionPath"/> and <paramref name="trackerPath"/>; returns the split when they share a
     /// trunk, or null with the reason in <see cref="SplitAnalysis.Reason"/>.
     /// </summary>
-    public static SplitAnalysis Analyse(string visionPath, string trackerPath)
+    /// <remarks>
+    /// With <paramref name="useCache"/>, the weight signatures are kept in the bundle folder (<see cref="SignatureCache"/>)
+    /// and the next start reads only a few MiB per data file to check they still hold.
+    /// </remarks>
+    public static SplitAnalysis Analyse(string visionPath, string trackerPath, bool useCache = false)
     {
         var clock = Stopwatch.StartNew();
         var vision = Load(visionPath);
         var tracker = Load(trackerPath);
-        var hasher = new InitializerHasher();
+        var cache = useCache ? SignatureCache.Open(Path.GetDirectoryName(Path.GetFullPath(visionPath))!) : null;
+        var hasher = new InitializerHasher(cache);
         var visionSigs = TensorSignatures.Compute(vision.Graph, Path.GetDirectoryName(Path.GetFullPath(visionPath))!, hasher);
         var trackerSigs = TensorSignatures.Compute(tracker.Graph, Path.GetDirectoryName(Path.GetFullPath(trackerPath))!, hasher);
         var visionBySignature = new Dictionary<UInt128, string>();
@@ -36,6 +41,7 @@ internal static class TrunkSplitter
 
         var visionNeck = SliceNeck(vision.Graph, visionSigs, trackerSignatureSet);
         var trackerNeck = SliceNeck(tracker.Graph, trackerSigs, visionSignatureSet);
+        cache?.Save();
         var stats = Statistics(tracker.Graph, trackerNeck, visionSignatureSet, trackerSigs, hasher.ExternalBytesRead, clock.Elapsed);
         if (trackerNeck.Boundary.Count == 0 || visionNeck.Boundary.Count == 0)
         {
