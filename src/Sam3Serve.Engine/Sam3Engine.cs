@@ -173,6 +173,7 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             SegmentationMode.Concept when request.Tiles is not null => RunTiled(Require(_concept, request.Mode), request, image, key, clock, out passes, cancellationToken),
             SegmentationMode.Concept => Require(_concept, request.Mode).Run(request, image, key, clock, cancellationToken),
             SegmentationMode.Interactive => Require(_interactive, request.Mode).Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Automatic when request.Tiles is not null => RunCropped(Require(_automatic, request.Mode), request, image, key, clock, out passes, cancellationToken),
             SegmentationMode.Automatic => Require(_automatic, request.Mode).Run(request, image, key, clock, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Mode, "unknown mode"),
         };
@@ -189,6 +190,12 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             InferenceSeconds = clock.ModelSeconds,
             ImagePasses = passes,
         };
+    }
+
+    private static List<DetectedObject> RunCropped(AutomaticRunner automatic, SegmentationRequest request, RgbImage image, string key, StageClock clock, out int passes, CancellationToken cancellationToken)
+    {
+        (var objects, passes) = automatic.RunWithCrops(request, image, key, clock, cancellationToken);
+        return objects;
     }
 
     private static List<DetectedObject> RunTiled(ConceptRunner concept, SegmentationRequest request, RgbImage image, string key, StageClock clock, out int passes, CancellationToken cancellationToken)
