@@ -5,23 +5,65 @@ using Sam3Serve.Engine.Postprocessing;
 namespace Sam3Serve.Engine.Tiling;
 
 /// <summary>
-/// A binary mask on the original image held only over its bounding rectangle: what the tile merge compares, unites
-/// and hands to the renderer. Bits are 0/1, row-major over <see cref="BoundsWidth"/> × <see cref="BoundsHeight"/>.
+/// A mask of one pass (or a union of several) read on the original image, with its exact bounds and area computed
+/// once. Nothing is materialised: rows come from the pass's own masks (low-resolution logits upsampled on demand), so
+/// memory per detection stays that of its logits however large the image; comparisons read only the rows and
+/// columns where both masks can be inside.
 /// </summary>
 internal sealed class CropMask : IObjectMask
 {
-    private readonly byte[] _bits;
+    private readonly IObjectMask[] _sources;
+    private readonly (int X, int Y)[] _offsets;
 
-    private CropMask(int fullWidth, int fullHeight, int x, int y, int width, int height, byte[] bits, long area)
+    private CropMask(IObjectMask[] sources, (int X, int Y)[] offsets, int fullWidth, int fullHeight, (int X0, int Y0, int X1, int Y1)? candidate)
     {
+        _sources = sources;
+        _offsets = offsets;
         Width = fullWidth;
         Height = fullHeight;
-        X = x;
-        Y = y;
-        BoundsWidth = width;
-        BoundsHeight = height;
-        _bits = bits;
-        Area = area;
+        if (candidate is not { } c || c.X1 < c.X0 || c.Y1 < c.Y0)
+        {
+            return;
+        }
+        // The exact bounds and the area, scanning only the candidate rectangle.
+        int minX = int.MaxValue, maxX = -1, minY = -1, maxY = -1;
+        long area = 0;
+        var width = c.X1 - c.X0 + 1;
+        var row = ArrayPool<byte>.Shared.Rent(width);
+        try
+        {
+            for (var y = c.Y0; y <= c.Y1; y++)
+            {
+                var span = row.AsSpan(0, width);
+                FillSpan(y, c.X0, span);
+                var first = span.IndexOfAnyExcept((byte)0);
+                if (first < 0)
+                {
+                    continue;
+                }
+                var last = span.LastIndexOfAnyExcept((byte)0);
+                area += width - span.Count((byte)0);
+                minX = Math.Min(minX, c.X0 + first);
+                maxX = Math.Max(maxX, c.X0 + last);
+                if (minY < 0)
+                {
+                    minY = y;
+                }
+                maxY = y;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(row);
+        }
+        if (maxX >= 0)
+        {
+            X = minX;
+            Y = minY;
+            BoundsWidth = maxX - minX + 1;
+            BoundsHeight = maxY - minY + 1;
+            Area = area;
+        }
     }
 
     /// <inheritdoc />
@@ -55,16 +97,54 @@ internal sealed class CropMask : IObjectMask
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(y, Height);
         var target = row[..Width];
         target.Clear();
-        if (y >= Y && y < Y + BoundsHeight)
+        if (BoundsWidth > 0 && y >= Y && y < Y + BoundsHeight)
         {
-            _bits.AsSpan((y - Y) * BoundsWidth, BoundsWidth).CopyTo(target.Slice(X, BoundsWidth));
+            FillSpan(y, X, target.Slice(X, BoundsWidth));
+        }
+    }
+
+    /// <summary>Row <paramref name="y"/> from column <paramref name="x"/>, <paramref name="target"/>.Length columns: 1 inside, 0 outside.</summary>
+    private void FillSpan(int y, int x, Span<byte> target)
+    {
+        target.Clear();
+        for (var s = 0; s < _sources.Length; s++)
+        {
+            var source = _sources[s];
+            var (ox, oy) = _offsets[s];
+            var sy = y - oy;
+            if (sy < 0 || sy >= source.Height)
+            {
+                continue;
+            }
+            // The part of the wanted columns this source covers.
+            var from = Math.Max(x, ox);
+            var to = Math.Min(x + target.Length, ox + source.Width);
+            if (from >= to)
+            {
+                continue;
+            }
+            var buffer = ArrayPool<byte>.Shared.Rent(source.Width);
+            try
+            {
+                source.FillRow(sy, buffer);
+                var part = buffer.AsSpan(from - ox, to - from);
+                var into = target.Slice(from - x, to - from);
+                for (var i = 0; i < part.Length; i++)
+                {
+                    into[i] |= part[i] == 0 ? (byte)0 : (byte)1;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
     /// <summary>
     /// The mask <paramref name="source"/> (sized as the tile or image it was found on) placed at
     /// (<paramref name="offsetX"/>, <paramref name="offsetY"/>) of a <paramref name="fullWidth"/>×<paramref name="fullHeight"/>
-    /// image. A <see cref="LogitMask"/> is read only over the rows and columns its positive cells can reach.
+    /// image. A <see cref="LogitMask"/> is scanned only over the rows and columns its positive cells can reach.
     /// </summary>
     public static CropMask Place(IObjectMask source, int offsetX, int offsetY, int fullWidth, int fullHeight)
     {
@@ -74,56 +154,7 @@ internal sealed class CropMask : IObjectMask
             var box = logits.ComputeBox();
             (x0, y0, x1, y1) = ((int)box[0], (int)box[1], (int)box[2], (int)box[3]);
         }
-        var width = x1 - x0 + 1;
-        var row = ArrayPool<byte>.Shared.Rent(source.Width);
-        try
-        {
-            // First pass: the exact bounds inside the candidate rectangle.
-            int minX = int.MaxValue, maxX = -1, minY = -1, maxY = -1;
-            for (var y = y0; y <= y1; y++)
-            {
-                source.FillRow(y, row);
-                var span = row.AsSpan(x0, width);
-                var first = span.IndexOfAnyExcept((byte)0);
-                if (first < 0)
-                {
-                    continue;
-                }
-                var last = span.LastIndexOfAnyExcept((byte)0);
-                minX = Math.Min(minX, x0 + first);
-                maxX = Math.Max(maxX, x0 + last);
-                if (minY < 0)
-                {
-                    minY = y;
-                }
-                maxY = y;
-            }
-            if (maxX < 0)
-            {
-                return new CropMask(fullWidth, fullHeight, 0, 0, 0, 0, [], 0);
-            }
-            var bw = maxX - minX + 1;
-            var bh = maxY - minY + 1;
-            var bits = new byte[bw * bh];
-            long area = 0;
-            for (var y = minY; y <= maxY; y++)
-            {
-                source.FillRow(y, row);
-                var target = bits.AsSpan((y - minY) * bw, bw);
-                var span = row.AsSpan(minX, bw);
-                for (var i = 0; i < bw; i++)
-                {
-                    var v = span[i] == 0 ? (byte)0 : (byte)1;
-                    target[i] = v;
-                    area += v;
-                }
-            }
-            return new CropMask(fullWidth, fullHeight, minX + offsetX, minY + offsetY, bw, bh, bits, area);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(row);
-        }
+        return new CropMask([source], [(offsetX, offsetY)], fullWidth, fullHeight, (x0 + offsetX, y0 + offsetY, x1 + offsetX, y1 + offsetY));
     }
 
     /// <summary>Pixels inside both masks.</summary>
@@ -133,19 +164,30 @@ internal sealed class CropMask : IObjectMask
         var x1 = Math.Min(a.X + a.BoundsWidth, b.X + b.BoundsWidth);
         var y0 = Math.Max(a.Y, b.Y);
         var y1 = Math.Min(a.Y + a.BoundsHeight, b.Y + b.BoundsHeight);
-        if (x0 >= x1 || y0 >= y1)
+        if (a.IsEmpty || b.IsEmpty || x0 >= x1 || y0 >= y1)
         {
             return 0;
         }
+        var width = x1 - x0;
+        var ra = ArrayPool<byte>.Shared.Rent(width);
+        var rb = ArrayPool<byte>.Shared.Rent(width);
         long count = 0;
-        for (var y = y0; y < y1; y++)
+        try
         {
-            var ra = a._bits.AsSpan((y - a.Y) * a.BoundsWidth + (x0 - a.X), x1 - x0);
-            var rb = b._bits.AsSpan((y - b.Y) * b.BoundsWidth + (x0 - b.X), x1 - x0);
-            for (var i = 0; i < ra.Length; i++)
+            for (var y = y0; y < y1; y++)
             {
-                count += ra[i] & rb[i];
+                a.FillSpan(y, x0, ra.AsSpan(0, width));
+                b.FillSpan(y, x0, rb.AsSpan(0, width));
+                for (var i = 0; i < width; i++)
+                {
+                    count += ra[i] & rb[i];
+                }
             }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(ra);
+            ArrayPool<byte>.Shared.Return(rb);
         }
         return count;
     }
@@ -162,38 +204,16 @@ internal sealed class CropMask : IObjectMask
     public static CropMask Union(IReadOnlyList<CropMask> masks)
     {
         var present = masks.Where(m => !m.IsEmpty).ToList();
-        var first = masks[0];
         if (present.Count == 0)
         {
-            return first;
+            return masks[0];
         }
         if (present.Count == 1)
         {
             return present[0];
         }
-        var x0 = present.Min(m => m.X);
-        var y0 = present.Min(m => m.Y);
-        var x1 = present.Max(m => m.X + m.BoundsWidth);
-        var y1 = present.Max(m => m.Y + m.BoundsHeight);
-        int bw = x1 - x0, bh = y1 - y0;
-        var bits = new byte[bw * bh];
-        foreach (var m in present)
-        {
-            for (var y = 0; y < m.BoundsHeight; y++)
-            {
-                var source = m._bits.AsSpan(y * m.BoundsWidth, m.BoundsWidth);
-                var target = bits.AsSpan((m.Y - y0 + y) * bw + (m.X - x0), m.BoundsWidth);
-                for (var i = 0; i < source.Length; i++)
-                {
-                    target[i] |= source[i];
-                }
-            }
-        }
-        long area = 0;
-        foreach (var v in bits)
-        {
-            area += v;
-        }
-        return new CropMask(first.Width, first.Height, x0, y0, bw, bh, bits, area);
+        var bounds = (present.Min(m => m.X), present.Min(m => m.Y), present.Max(m => m.X + m.BoundsWidth - 1), present.Max(m => m.Y + m.BoundsHeight - 1));
+        return new CropMask(
+            [.. present.SelectMany(m => m._sources)], [.. present.SelectMany(m => m._offsets)], present[0].Width, present[0].Height, bounds);
     }
 }
