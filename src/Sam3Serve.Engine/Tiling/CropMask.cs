@@ -123,12 +123,31 @@ internal sealed class CropMask : IObjectMask
             {
                 continue;
             }
+            var into = target.Slice(from - x, to - from);
+            if (source is LogitMask logits)
+            {
+                // Only the columns wanted are upsampled (the same values a whole row gives at those columns).
+                var values = ArrayPool<float>.Shared.Rent(to - from);
+                try
+                {
+                    var span = values.AsSpan(0, to - from);
+                    logits.Plan.UpsampleRow(logits.Logits, sy, from - ox, span);
+                    for (var i = 0; i < span.Length; i++)
+                    {
+                        into[i] |= span[i] > 0f ? (byte)1 : (byte)0;
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(values);
+                }
+                continue;
+            }
             var buffer = ArrayPool<byte>.Shared.Rent(source.Width);
             try
             {
                 source.FillRow(sy, buffer);
                 var part = buffer.AsSpan(from - ox, to - from);
-                var into = target.Slice(from - x, to - from);
                 for (var i = 0; i < part.Length; i++)
                 {
                     into[i] |= part[i] == 0 ? (byte)0 : (byte)1;
