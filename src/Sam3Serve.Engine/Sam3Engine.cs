@@ -10,6 +10,8 @@ using Sam3Serve.Engine.Features;
 using Sam3Serve.Engine.Interactive;
 using Sam3Serve.Engine.Onnx;
 using Sam3Serve.Engine.Postprocessing;
+using Sam3Serve.Engine.Text;
+using Sam3Serve.Engine.Tiling;
 
 namespace Sam3Serve.Engine;
 
@@ -165,10 +167,13 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
     private SegmentationResult Segment(SegmentationRequest request, RgbImage image, string key, StageClock clock, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var passes = 1;
         var objects = request.Mode switch
         {
+            SegmentationMode.Concept when request.Tiles is not null => RunTiled(Require(_concept, request.Mode), request, image, key, clock, out passes, cancellationToken),
             SegmentationMode.Concept => Require(_concept, request.Mode).Run(request, image, key, clock, cancellationToken),
             SegmentationMode.Interactive => Require(_interactive, request.Mode).Run(request, image, key, clock, cancellationToken),
+            SegmentationMode.Automatic when request.Tiles is not null => RunCropped(Require(_automatic, request.Mode), request, image, key, clock, out passes, cancellationToken),
             SegmentationMode.Automatic => Require(_automatic, request.Mode).Run(request, image, key, clock, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(request), request.Mode, "unknown mode"),
         };
@@ -183,7 +188,20 @@ public sealed partial class Sam3Engine : ISegmentationEngine, IDisposable
             Objects = capped,
             StageSeconds = new Dictionary<string, double>(clock.Seconds),
             InferenceSeconds = clock.ModelSeconds,
+            ImagePasses = passes,
         };
+    }
+
+    private static List<DetectedObject> RunCropped(AutomaticRunner automatic, SegmentationRequest request, RgbImage image, string key, StageClock clock, out int passes, CancellationToken cancellationToken)
+    {
+        (var objects, passes) = automatic.RunWithCrops(request, image, key, clock, cancellationToken);
+        return objects;
+    }
+
+    private static List<DetectedObject> RunTiled(ConceptRunner concept, SegmentationRequest request, RgbImage image, string key, StageClock clock, out int passes, CancellationToken cancellationToken)
+    {
+        (var objects, passes) = TiledConceptRunner.Run(concept, request, image, key, clock, cancellationToken);
+        return objects;
     }
 
     private T Require<T>(T? runner, SegmentationMode mode)

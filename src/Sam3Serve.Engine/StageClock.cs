@@ -25,6 +25,7 @@ internal sealed class StageClock
 
     private readonly IProgress<string>? _progress;
     private string? _reported;
+    private string? _pass;
 
     public StageClock(IProgress<string>? progress = null) => _progress = progress;
 
@@ -72,15 +73,34 @@ internal sealed class StageClock
         }
     }
 
+    /// <summary>
+    /// Starts a pass of a tiled request (e.g. "tile 3 of 12"), reported at once and then before each stage name
+    /// ("tile 3 of 12: image encoder"); null returns to plain stage names.
+    /// </summary>
+    public void BeginPass(string? pass)
+    {
+        _pass = pass;
+        if (_progress is not null && pass is not null)
+        {
+            _reported = pass;
+            _progress.Report(pass);
+        }
+    }
+
     /// <summary>Tells the progress listener that <paramref name="stage"/> starts (once per change of stage).</summary>
     public void Report(string stage)
     {
-        if (_progress is null || stage == _reported)
+        if (_progress is null)
         {
             return;
         }
-        _reported = stage;
-        _progress.Report(PublicName(stage));
+        var text = _pass is null ? PublicName(stage) : $"{_pass}: {PublicName(stage)}";
+        if (text == _reported)
+        {
+            return;
+        }
+        _reported = text;
+        _progress.Report(text);
     }
 
     public void Add(string stage, double seconds) => _seconds[stage] = _seconds.GetValueOrDefault(stage) + seconds;

@@ -48,6 +48,8 @@ public sealed class ServerOptions
     public TimeSpan Retention { get; set; } = TimeSpan.FromHours(1);
     /// <summary>Credits charged per completed request.</summary>
     public decimal Price { get; set; } = 1;
+    /// <summary>The most tiles (rows × cols) a request's <c>tiles</c> may ask for.</summary>
+    public int MaxTiles { get; set; } = 16;
     /// <summary>Hosts (names or addresses) that image URLs may reach even though they are private.</summary>
     public List<string> AllowImageHost { get; set; } = [];
     /// <summary>Time allowed for fetching an image URL.</summary>
@@ -105,6 +107,7 @@ public sealed class ServerOptions
         if (MaxQueue < 1) problems.Add("--max-queue must be at least 1");
         if (Retention <= TimeSpan.Zero) problems.Add("--retention must be positive");
         if (Price < 0) problems.Add("--price must not be negative");
+        if (MaxTiles is < 1 or > 64) problems.Add("--max-tiles must be from 1 to 64");
         if (ImageFetchTimeout <= TimeSpan.Zero) problems.Add("--image-fetch-timeout must be positive");
         if (SyncTimeout <= TimeSpan.Zero) problems.Add("--sync-timeout must be positive");
         if (!Enum.IsDefined(Role)) problems.Add("--role must be all, api or worker");

@@ -104,6 +104,41 @@ public sealed class SegmentCommandTests(CliService service) : IClassFixture<CliS
     }
 
     [Fact]
+    public async Task Segment_Tiles_ServerAndInProcessGiveTheSameTiledResult()
+    {
+        var image = ScenePath();
+        string[] prompt = ["--text", "red", "--tiles", "1x2", "--tile-overlap", "0.3", "--json"];
+        var remote = await CliProcess.RunAsync(["segment", image, "--server", service.BaseAddress.AbsoluteUri, "--key", service.ApiKey, .. prompt]);
+        var local = await CliProcess.RunAsync(["segment", image, "--model-dir", service.ModelDir, .. prompt]);
+
+        Assert.True(remote.ExitCode == 0, remote.StdErr);
+        Assert.True(local.ExitCode == 0, local.StdErr);
+        var remoteOutput = JsonNode.Parse(remote.StdOut)!;
+        // The preview is a media URL remotely and a file name locally; the masks agree field for field.
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(local.StdOut)!["masks"], remoteOutput["masks"]), $"remote:\n{remote.StdOut}\nlocal:\n{local.StdOut}");
+        // The red rectangle lies in both tiles and the whole image: reported once, every pass agreeing.
+        var mask = Assert.Single(remoteOutput["masks"]!.AsArray())!;
+        Assert.True(mask.AsObject().ContainsKey("tile"), mask.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Segment_TilesBroken_ExitsOneNamingTiles()
+    {
+        var image = ScenePath();
+        var server = await CliProcess.RunAsync(["segment", image, "--server", service.BaseAddress.AbsoluteUri, "--key", service.ApiKey, "--text", "red", "--tiles", "9x9"]);
+        var local = await CliProcess.RunAsync(["segment", image, "--model-dir", service.ModelDir, "--text", "red", "--tiles", "9x9"]);
+        var interactive = await CliProcess.RunAsync(["segment", image, "--model-dir", service.ModelDir, "--points", "[[10, 10]]", "--tiles", "auto"]);
+
+        Assert.Equal(1, server.ExitCode);
+        Assert.Contains("tiles", server.StdErr, StringComparison.Ordinal);
+        foreach (var run in new[] { local, interactive })
+        {
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("tiles", run.StdErr, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task Segment_BoxLabelsBroken_ExitsOneNamingTheOptionOrField()
     {
         var image = ScenePath();

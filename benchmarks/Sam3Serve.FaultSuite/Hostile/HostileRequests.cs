@@ -92,6 +92,12 @@ public sealed class HostileRequests(string apiKey, int seed = 11)
             $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"\\udc00red\"}}",
             $"{{\"image\":\"{SmallImage}\",\"text_prompts\":\"[\\\"\\\\ud800\\\"]\"}}",
             $"{{\"image\":\"{SmallImage}\",\"points_input\":\"{{\\\"a\\\":1,\\\"a\\\":2}}\"}}",
+            $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"red\",\"tiles\":{{\"rows\":9,\"cols\":9}}}}",
+            $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"red\",\"tiles\":{{\"rows\":{{\"a\":1}},\"cols\":1}}}}",
+            $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"red\",\"tiles\":\"{{\\\"rows\\\":2,\\\"rows\\\":2}}\"}}",
+            $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"red\",\"tiles\":[[1,2]]}}",
+            $"{{\"image\":\"{SmallImage}\",\"points_input\":\"[[1,2]]\",\"tiles\":\"auto\"}}",
+            $"{{\"image\":\"{SmallImage}\",\"text_prompt\":\"red\",\"tiles\":\"auto\",\"tile_overlap\":1e308}}",
         ];
         return Post("wrong-types", Endpoint(), Encoding.UTF8.GetBytes(bodies[n % bodies.Length]));
     }

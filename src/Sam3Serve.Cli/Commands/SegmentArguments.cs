@@ -14,6 +14,8 @@ internal sealed record SegmentArguments
     public int? PointsPerSide { get; init; }
     public double? PredIouThresh { get; init; }
     public int? MaxMasks { get; init; }
+    public string? Tiles { get; init; }
+    public double? TileOverlap { get; init; }
     public bool Masks { get; init; }
     public bool Overlay { get; init; }
     public string? MaskFormat { get; init; }

@@ -4,7 +4,7 @@ using Sam3Serve.Client;
 namespace Sam3Serve.Cli.Commands;
 
 /// <summary>
-/// <c>sam3serve segment IMAGE [--text T] [--points "[[x,y]]"] [--labels "[1]"] [--boxes "[[x1,y1,x2,y2]]"] [--box-labels "[1]"] ...</c>:
+/// <c>sam3serve segment IMAGE [--text T] [--points "[[x,y]]"] [--labels "[1]"] [--boxes "[[x1,y1,x2,y2]]"] [--box-labels "[1]"] [--tiles auto|RxC] ...</c>:
 /// runs the engine in this process on one local image, with the same request rules and rendering as the server;
 /// with <c>--server URL</c> it sends the request to a running service through the SDK instead (v2, polled).
 /// </summary>
@@ -24,6 +24,8 @@ public static class SegmentCommand
         var pointsPerSide = new Option<int?>("--points-per-side") { Description = "Automatic-mode grid (default 32; 0 turns it off)" };
         var predIou = new Option<double?>("--pred-iou-thresh") { Description = "Automatic-mode IoU filter (default 0.88)" };
         var maxMasks = new Option<int?>("--max-masks") { Description = "Keep at most this many masks (default 0 = all)" };
+        var tiles = new Option<string>("--tiles") { Description = "off (default), auto, or RxC (e.g. 3x4): tiles for a closer look at a large image" };
+        var tileOverlap = new Option<double?>("--tile-overlap") { Description = "Fraction of a tile shared with its neighbour, 0-0.5 (default 0.2)" };
         var masks = new Option<bool>("--masks") { Description = "Also write one mask per object" };
         var overlay = new Option<bool>("--overlay") { Description = "Also write the masks drawn over the image" };
         var maskFormat = new Option<string>("--mask-format") { Description = "png (default), rle or polygon for --masks" };
@@ -38,7 +40,7 @@ public static class SegmentCommand
 
         var command = new Command("segment", "Segment one local image with the engine in this process")
         {
-            image, text, points, labels, boxes, boxLabels, boxMode, threshold, pointsPerSide, predIou, maxMasks, masks, overlay, maskFormat,
+            image, text, points, labels, boxes, boxLabels, boxMode, threshold, pointsPerSide, predIou, maxMasks, tiles, tileOverlap, masks, overlay, maskFormat,
             modelDir, variant, provider, server, key, timeout, output, json,
         };
         command.SetAction(async (parse, cancellationToken) =>
@@ -61,6 +63,8 @@ public static class SegmentCommand
                 PointsPerSide = parse.GetValue(pointsPerSide),
                 PredIouThresh = parse.GetValue(predIou),
                 MaxMasks = parse.GetValue(maxMasks),
+                Tiles = parse.GetValue(tiles),
+                TileOverlap = parse.GetValue(tileOverlap),
                 Masks = parse.GetValue(masks),
                 Overlay = parse.GetValue(overlay),
                 MaskFormat = parse.GetValue(maskFormat),

@@ -109,6 +109,17 @@ internal static class SegmentInProcess
         SetIfGiven(body, "points_per_side", args.PointsPerSide);
         SetIfGiven(body, "pred_iou_thresh", args.PredIouThresh);
         SetIfGiven(body, "max_masks", args.MaxMasks);
+        if (!string.IsNullOrEmpty(args.Tiles))
+        {
+            // The CLI's "RxC" is the request's {"rows": R, "cols": C} (parsed, so it is backed by JSON text as a request
+            // body's is); anything else goes as given, for the validator to judge.
+            var parts = args.Tiles.Trim().ToLowerInvariant().Split('x');
+            body["tiles"] = parts.Length == 2 && int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var rows)
+                && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var cols)
+                ? JsonNode.Parse(string.Create(CultureInfo.InvariantCulture, $"{{\"rows\": {rows}, \"cols\": {cols}}}"))
+                : args.Tiles.Trim();
+        }
+        SetIfGiven(body, "tile_overlap", args.TileOverlap);
         body["return_masks"] = args.Masks;
         body["return_overlay"] = args.Overlay;
         return body;

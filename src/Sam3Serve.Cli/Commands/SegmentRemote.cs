@@ -146,6 +146,11 @@ internal static class SegmentRemote
         request.PointsPerSide = args.PointsPerSide;
         request.PredIouThresh = args.PredIouThresh;
         request.MaxMasks = args.MaxMasks;
+        if (!string.IsNullOrEmpty(args.Tiles))
+        {
+            request.Tiles = Sam3Tiles.Parse(args.Tiles);
+        }
+        request.TileOverlap = args.TileOverlap;
         request.ReturnMasks = args.Masks;
         request.ReturnOverlay = args.Overlay;
         return request;

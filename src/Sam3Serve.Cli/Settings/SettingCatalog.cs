@@ -48,6 +48,7 @@ public static class SettingCatalog
         new("--max-queue", "Server:MaxQueue", SettingKind.Text, "Queued requests before 429"),
         new("--retention", "Server:Retention", SettingKind.Seconds, "Seconds a finished request and its media are kept"),
         new("--price", "Server:Price", SettingKind.Text, "Credits charged per completed request"),
+        new("--max-tiles", "Server:MaxTiles", SettingKind.Text, "The most tiles (rows x cols) a request may ask for"),
         new("--allow-image-host", "Server:AllowImageHost", SettingKind.List, "A private host or address image URLs may reach (repeatable)"),
         new("--image-fetch-timeout", "Server:ImageFetchTimeout", SettingKind.Seconds, "Seconds for fetching an image URL"),
         new("--sync-timeout", "Server:SyncTimeout", SettingKind.Seconds, "Seconds before a /v1 request answers 504"),

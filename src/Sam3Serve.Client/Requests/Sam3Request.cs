@@ -20,6 +20,7 @@ public sealed class Sam3Request
     private Sam3BoxMode? _boxMode;
     private string? _imageId;
     private Uri? _webhook;
+    private double? _tileOverlap;
 
     /// <summary>A request on <paramref name="image"/> with every other field left to the server's default.</summary>
     public Sam3Request(Sam3Image image)
@@ -144,6 +145,35 @@ public sealed class Sam3Request
             }
             _imageId = value;
         }
+    }
+
+    /// <summary><c>tiles</c> (Sam3Serve extension): tiles for a closer look at a large image (server default off).</summary>
+    public Sam3Tiles? Tiles { get; set; }
+
+    /// <summary><c>tile_overlap</c> (Sam3Serve extension): fraction of a tile shared with its neighbour, 0–0.5 (server default 0.2).</summary>
+    public double? TileOverlap
+    {
+        get => _tileOverlap;
+        set
+        {
+            if (value is { } v && (!double.IsFinite(v) || v < 0 || v > 0.5))
+            {
+                throw new ArgumentOutOfRangeException("tile_overlap", v, "tile_overlap: must be from 0 to 0.5");
+            }
+            _tileOverlap = value;
+        }
+    }
+
+    /// <summary>Sets <see cref="Tiles"/> and, when given, <see cref="TileOverlap"/>.</summary>
+    public Sam3Request WithTiles(Sam3Tiles tiles, double? overlap = null)
+    {
+        ArgumentNullException.ThrowIfNull(tiles, "tiles");
+        Tiles = tiles;
+        if (overlap is not null)
+        {
+            TileOverlap = overlap;
+        }
+        return this;
     }
 
     /// <summary>

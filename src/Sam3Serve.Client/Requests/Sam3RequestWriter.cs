@@ -69,6 +69,21 @@ internal static class Sam3RequestWriter
             {
                 json.WriteString("image_id", id);
             }
+            if (request.Tiles is { } tiles)
+            {
+                if (tiles.Keyword is { } keyword)
+                {
+                    json.WriteString("tiles", keyword);
+                }
+                else
+                {
+                    json.WriteStartObject("tiles");
+                    json.WriteNumber("rows", tiles.Rows);
+                    json.WriteNumber("cols", tiles.Cols);
+                    json.WriteEndObject();
+                }
+            }
+            WriteNumber(json, "tile_overlap", request.TileOverlap);
             if (request.Webhook is { } webhook)
             {
                 json.WriteString("webhook", webhook.AbsoluteUri);

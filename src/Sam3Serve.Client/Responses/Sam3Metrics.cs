@@ -18,5 +18,8 @@ public sealed class Sam3Metrics
     /// <summary><c>total_time</c>: seconds from submit to completion, when the server reports it.</summary>
     public double? TotalTime => Get("total_time");
 
+    /// <summary><c>image_passes</c> (Sam3Serve extension): passes of the image through the model, 1 plus one per tile.</summary>
+    public int? ImagePasses => Get("image_passes") is { } v ? (int)v : null;
+
     private double? Get(string name) => Values.TryGetValue(name, out var v) ? v : null;
 }

@@ -47,9 +47,17 @@ public sealed class Sam3Mask
     /// <summary><c>prompt_index</c>: which of the text prompts found this object (0 with a single prompt).</summary>
     public int PromptIndex { get; init; }
 
+    /// <summary><c>tile</c> (Sam3Serve extension): the tile whose pass found the object, or null for the whole-image pass.</summary>
+    public Sam3TilePosition? Tile { get; init; }
+
     /// <summary><c>mask</c>: present when <c>return_masks</c> was true.</summary>
     public Sam3MaskData? Mask { get; init; }
 }
+
+/// <summary>A tile of a request's grid (<c>"tile": [row, col]</c>), counted from the top left from 0.</summary>
+/// <param name="Row">Row.</param>
+/// <param name="Col">Column.</param>
+public readonly record struct Sam3TilePosition(int Row, int Col);
 
 /// <summary>Which encoding a per-mask <c>mask</c> field arrived in.</summary>
 public enum Sam3MaskDataKind

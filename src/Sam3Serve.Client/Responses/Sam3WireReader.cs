@@ -111,6 +111,8 @@ internal static class Sam3WireReader
             Box = box,
             Area = (long)GetDouble(m, "area"),
             PromptIndex = (int)GetDouble(m, "prompt_index"),
+            Tile = m.TryGetProperty("tile", out var t) && t.ValueKind == JsonValueKind.Array && t.GetArrayLength() == 2
+                && ReadNumbers(t) is var rc ? new Sam3TilePosition((int)rc[0], (int)rc[1]) : null,
             Mask = m.TryGetProperty("mask", out var data) ? ReadMaskData(data) : null,
         };
     }

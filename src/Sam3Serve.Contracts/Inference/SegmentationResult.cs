@@ -11,7 +11,14 @@ public sealed record DetectedObject
     public int PromptIndex { get; init; }
     /// <summary>The mask at the original size.</summary>
     public required IObjectMask Mask { get; init; }
+    /// <summary>The tile whose pass found the object; null for the whole-image pass.</summary>
+    public TilePosition? Tile { get; init; }
 }
+
+/// <summary>A tile of a request's grid, counted from the top left.</summary>
+/// <param name="Row">Row, from 0.</param>
+/// <param name="Col">Column, from 0.</param>
+public readonly record struct TilePosition(int Row, int Col);
 
 /// <summary>What the engine returns for one request: kept objects in output order, and where the time went.</summary>
 public sealed record SegmentationResult
@@ -22,4 +29,6 @@ public sealed record SegmentationResult
     public IReadOnlyDictionary<string, double> StageSeconds { get; init; } = new Dictionary<string, double>();
     /// <summary>Seconds spent in the model (the contract's <c>inference_time</c>).</summary>
     public double InferenceSeconds { get; init; }
+    /// <summary>Passes of the image through the model: 1, plus one per tile when the request asked for tiles.</summary>
+    public int ImagePasses { get; init; } = 1;
 }

@@ -29,6 +29,8 @@ public sealed record MaskEntry
     /// <summary>Pixels inside the mask.</summary>
     [JsonPropertyName("area")] public required long Area { get; init; }
     [JsonPropertyName("prompt_index")] public int PromptIndex { get; init; }
+    /// <summary>The pass that found the object: <c>[row, col]</c> of its tile, or null for the whole-image pass.</summary>
+    [JsonPropertyName("tile")] public int[]? Tile { get; init; }
     /// <summary>Present when return_masks is true: an image reference (string), an RLE object or polygons.</summary>
     [JsonPropertyName("mask")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

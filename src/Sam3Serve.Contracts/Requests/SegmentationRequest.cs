@@ -41,6 +41,22 @@ public readonly record struct PointPrompt(float X, float Y, int Label);
 /// <param name="Positive">False for a negative exemplar (concept mode only).</param>
 public readonly record struct BoxPrompt(float X1, float Y1, float X2, float Y2, bool Positive = true);
 
+/// <summary>
+/// How an image is cut into tiles for a closer look (the <c>tiles</c> field): <see cref="Auto"/>, or an explicit grid of
+/// <see cref="Rows"/> × <see cref="Cols"/>. A request without tiles carries no <see cref="TileGrid"/> at all.
+/// </summary>
+public sealed record TileGrid
+{
+    /// <summary>True for <c>"auto"</c>: tiles only when the long side exceeds 2016 px, the fewest of at most ~1512 px a side.</summary>
+    public bool Auto { get; init; }
+    /// <summary>Rows of an explicit grid (1–8); 0 with <see cref="Auto"/>.</summary>
+    public int Rows { get; init; }
+    /// <summary>Columns of an explicit grid (1–8); 0 with <see cref="Auto"/>.</summary>
+    public int Cols { get; init; }
+    /// <summary>The most tiles an automatic grid may have (the server's <c>--max-tiles</c> when the request was accepted).</summary>
+    public int MaxTiles { get; init; } = 16;
+}
+
 /// <summary>What the output object should carry besides scores, boxes and areas.</summary>
 public sealed record OutputOptions
 {
@@ -80,6 +96,10 @@ public sealed record SegmentationRequest
     public int MaxMasks { get; init; }
     /// <summary>The client's name for the image, used as an image-feature cache key.</summary>
     public string? ImageId { get; init; }
+    /// <summary>Tiles for a closer look at a large image; null = off (a single whole-image pass).</summary>
+    public TileGrid? Tiles { get; init; }
+    /// <summary>Fraction of a tile shared with its neighbour (0–0.5).</summary>
+    public float TileOverlap { get; init; } = 0.2f;
     /// <summary>What the output object carries.</summary>
     public OutputOptions Output { get; init; } = new();
 }

@@ -78,6 +78,7 @@ public static class OutputRenderer
                     Box = [.. detected.Box.Select(v => Math.Round((double)v, 2, MidpointRounding.AwayFromZero))],
                     Area = area,
                     PromptIndex = detected.PromptIndex,
+                    Tile = detected.Tile is { } tile ? [tile.Row, tile.Col] : null,
                     Mask = maskNode,
                 });
             }

@@ -8,6 +8,8 @@ export interface MaskEntry {
   box: [number, number, number, number];
   area: number;
   prompt_index?: number;
+  /** The tile whose pass found the object ([row, col]), null for the whole-image pass. */
+  tile?: [number, number] | null;
   mask?: string | RleMask | number[][];
 }
 

@@ -8,6 +8,8 @@ import type { BoxPrompt, FormState, Mode, Point } from './params';
 import { buildParams, missingPrompt, parseConcepts } from './params';
 import { snippets } from './snippets';
 import { Stage } from './stage';
+import type { Tiles } from './tiles';
+import { activeTile, cropRects, tileRects } from './tiles';
 
 const keyStorage = 'sam3serve.playground.apiKey';
 
@@ -38,6 +40,7 @@ const ui = {
   threshold: $<HTMLInputElement>('threshold'),
   thresholdValue: $<HTMLOutputElement>('threshold-value'),
   maxMasks: $<HTMLInputElement>('max-masks'),
+  tiles: $<HTMLSelectElement>('tiles'),
   maskFormat: $<HTMLSelectElement>('mask-format'),
   serverOverlay: $<HTMLInputElement>('server-overlay'),
   autoRun: $<HTMLInputElement>('auto-run'),
@@ -259,6 +262,7 @@ function formState(): FormState {
     pointsPerSide: numberOf(ui.pointsPerSide, 32),
     predIouThresh: numberOf(ui.predIou, 0.88),
     maxMasks: numberOf(ui.maxMasks, 0),
+    tiles: (ui.tiles.value || 'off') as Tiles,
     maskFormat: ui.maskFormat.value === 'png' ? 'png' : 'rle',
     serverOverlay: ui.serverOverlay.checked,
     imageId: state.imageId,
@@ -300,7 +304,7 @@ ui.boxesClear.addEventListener('click', () => {
 ui.threshold.addEventListener('input', () => {
   ui.thresholdValue.textContent = Number(ui.threshold.value).toFixed(2);
 });
-for (const input of [ui.text, ui.threshold, ui.maxMasks, ui.pointsPerSide, ui.predIou, ui.maskFormat, ui.serverOverlay]) {
+for (const input of [ui.text, ui.threshold, ui.maxMasks, ui.tiles, ui.pointsPerSide, ui.predIou, ui.maskFormat, ui.serverOverlay]) {
   input.addEventListener('input', () => updateSnippets());
 }
 ui.text.addEventListener('keydown', (e) => {
@@ -349,9 +353,14 @@ async function run(): Promise<void> {
   state.running = true;
   ui.run.setAttribute('aria-busy', 'true');
   const started = performance.now();
+  // The passes of a tiled run, drawn over the picture while it runs (the server's tile_overlap default, 0.2).
+  const { width, height } = stage.size;
+  const tiles = params.tiles === undefined ? []
+    : form.mode === 'auto' ? cropRects(form.tiles, width, height) : tileRects(form.tiles, 0.2, width, height);
+  stage.setTiles(tiles);
   try {
     updateSnippets(params);
-    const body = await execute(new Api(key), source!, params);
+    const body = await execute(new Api(key), source!, params, (stageName) => stage.setTiles(tiles, activeTile(stageName)));
     if (generation !== state.generation) return;
     setStatus('Rendering the masks…', 'busy');
     const api = new Api(key);
@@ -364,6 +373,7 @@ async function run(): Promise<void> {
     setStatus('Failed.', 'idle');
     showError(e instanceof ApiError ? e.describe() : `Unexpected error: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
+    stage.setTiles([]);
     state.running = false;
     ui.run.removeAttribute('aria-busy');
     if (state.rerun) {
@@ -374,7 +384,7 @@ async function run(): Promise<void> {
 }
 
 /** Submits to /v2 and polls the status until the request ends; answers the final body. */
-async function execute(api: Api, source: ImageSource, params: Params): Promise<RequestBody> {
+async function execute(api: Api, source: ImageSource, params: Params, onStage?: (stage: string | undefined) => void): Promise<RequestBody> {
   setStatus(source.kind === 'file' ? 'Uploading…' : 'Submitting…', 'busy');
   const submitted = await api.submit(source, params);
   if (submitted.credits !== null) showCredits(submitted.credits);
@@ -387,6 +397,7 @@ async function execute(api: Api, source: ImageSource, params: Params): Promise<R
     const { body } = await api.status(id);
     if (body.status === 'FAILED') throw new ApiError(422, body.error ?? 'the request failed');
     if (body.status === 'COMPLETED') break;
+    onStage?.(body.stage);
     setStatus(body.status === 'QUEUED' ? `Queued (request ${id}).` : `Processing${body.stage ? `: ${body.stage}` : ''}…`, 'busy');
   }
   setStatus('Fetching the result…', 'busy');
@@ -405,7 +416,8 @@ function summary(body: RequestBody, elapsedMs: number): string {
   const m = body.metrics ?? {};
   const count = body.output!.masks.length;
   const encoder = m.encoder_time === 0 ? 'image encoder skipped (cached features)' : `image encoder ${seconds(m.encoder_time)}`;
-  return `Done: ${count} mask${count === 1 ? '' : 's'} (${body.output!.mode}) · model ${seconds(m.inference_time)} · ${encoder} · ${(elapsedMs / 1000).toFixed(2)} s in all`;
+  const passes = (m.image_passes ?? 1) > 1 ? ` · ${m.image_passes} image passes` : '';
+  return `Done: ${count} mask${count === 1 ? '' : 's'} (${body.output!.mode})${passes} · model ${seconds(m.inference_time)} · ${encoder} · ${(elapsedMs / 1000).toFixed(2)} s in all`;
 }
 
 ui.run.addEventListener('click', () => void run());
@@ -446,7 +458,8 @@ function renderResult(): void {
     const title = document.createElement('span');
     title.textContent = `#${e.index + 1} · score ${e.score.toFixed(3)}${prompt}`;
     const facts = document.createElement('small');
-    facts.textContent = `box [${e.box.map((v) => Math.round(v)).join(', ')}] · area ${e.area.toLocaleString('en-US')} px`;
+    const tile = e.tile ? ` · tile ${e.tile[0] + 1},${e.tile[1] + 1}` : '';
+    facts.textContent = `box [${e.box.map((v) => Math.round(v)).join(', ')}] · area ${e.area.toLocaleString('en-US')} px${tile}`;
     label.append(title, facts);
     item.append(toggle, swatch, label);
     item.addEventListener('mouseenter', () => stage.setHot(view));

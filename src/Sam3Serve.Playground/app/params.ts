@@ -1,6 +1,7 @@
 // The request parameters a run sends, built once from the form so that the request and the code snippets can
 // never disagree. Only what the mode uses and what differs from the server's defaults is sent.
 import type { Params } from './api';
+import type { Tiles } from './tiles';
 
 export type Mode = 'text' | 'points' | 'boxes' | 'auto';
 
@@ -29,6 +30,7 @@ export interface FormState {
   pointsPerSide: number;
   predIouThresh: number;
   maxMasks: number;
+  tiles: Tiles;
   maskFormat: 'rle' | 'png';
   serverOverlay: boolean;
   imageId: string;
@@ -94,6 +96,13 @@ export function buildParams(state: FormState): Params {
   const conceptMode = state.mode === 'text' || (state.mode === 'boxes' && state.boxMode === 'exemplar');
   if (conceptMode && state.threshold !== defaults.threshold) params.threshold = state.threshold;
   if (state.maxMasks !== defaults.maxMasks) params.max_masks = state.maxMasks;
+  // Tiles: concept and automatic mode (interactive mode takes only "off"). A grid goes as {"rows": R, "cols": C}
+  // written as a string, which both a form field and a JSON body carry.
+  const tiled = conceptMode || state.mode === 'auto';
+  if (tiled && state.tiles !== 'off') {
+    const [rows, cols] = state.tiles === 'auto' ? [0, 0] : state.tiles.split('x').map(Number);
+    params.tiles = state.tiles === 'auto' ? 'auto' : JSON.stringify({ rows, cols });
+  }
   if (state.serverOverlay) params.return_overlay = true;
   // The page draws the overlay itself from the per-mask data.
   params.return_masks = true;

@@ -104,6 +104,11 @@ function csharp(origin: string, image: ImageSource, params: Params): string {
       case 'return_masks': calls.push(`.WithMasks(Sam3MaskFormat.${params.mask_format === 'rle' ? 'Rle' : 'Png'})`); break;
       case 'mask_format': break;
       case 'image_id': calls.push(`.WithImageId(${str(value)})`); break;
+      case 'tiles': {
+        const grid = value === 'auto' ? null : (JSON.parse(String(value)) as { rows: number; cols: number });
+        calls.push(`.WithTiles(${grid ? `Sam3Tiles.Grid(${grid.rows}, ${grid.cols})` : 'Sam3Tiles.Auto'})`);
+        break;
+      }
       default: calls.push(`/* ${name} = ${JSON.stringify(value)} */`);
     }
   }

@@ -4,6 +4,7 @@
 import type { MaskView } from './masks';
 import { maskAt } from './masks';
 import type { Box, BoxPrompt, Mode, Point } from './params';
+import type { Rect } from './tiles';
 
 const svgNs = 'http://www.w3.org/2000/svg';
 
@@ -23,6 +24,8 @@ export class Stage {
   private mode: Mode = 'text';
   private points: Point[] = [];
   private boxes: BoxPrompt[] = [];
+  private tiles: Rect[] = [];
+  private activeTile: number | null = null;
   /** The negative-box tool: every drag draws a negative box, as a Shift- or right-drag does. */
   negativeTool = false;
 
@@ -72,6 +75,13 @@ export class Stage {
     const scale = Math.min(room / this.width, (window.innerHeight * 0.7) / this.height, 4);
     this.image.style.width = `${Math.max(1, Math.floor(this.width * scale))}px`;
     this.image.style.height = `${Math.max(1, Math.floor(this.height * scale))}px`;
+  }
+
+  /** The passes of a tiled run, drawn as a dashed grid over the picture (the one running filled); [] hides it. */
+  setTiles(tiles: Rect[], active: number | null = null): void {
+    this.tiles = tiles;
+    this.activeTile = active;
+    this.drawPrompts();
   }
 
   setPrompts(mode: Mode, points: Point[], boxes: BoxPrompt[]): void {
@@ -140,6 +150,20 @@ export class Stage {
     const svg = this.prompts;
     while (svg.firstChild) svg.firstChild.remove();
     const unit = Math.max(this.width, this.height) / 100;
+    this.tiles.forEach((t, i) => {
+      const rect = document.createElementNS(svgNs, 'rect');
+      rect.setAttribute('x', String(t.x));
+      rect.setAttribute('y', String(t.y));
+      rect.setAttribute('width', String(t.width));
+      rect.setAttribute('height', String(t.height));
+      rect.setAttribute('class', i === this.activeTile ? 'tile tile-active' : 'tile');
+      rect.setAttribute('fill', i === this.activeTile ? 'rgba(9,105,218,0.18)' : 'none');
+      rect.setAttribute('stroke', '#0969da');
+      rect.setAttribute('stroke-width', String(Math.max(1, unit * 0.25)));
+      rect.setAttribute('stroke-dasharray', `${unit} ${unit * 0.6}`);
+      rect.setAttribute('pointer-events', 'none');
+      svg.append(rect);
+    });
     if (this.mode === 'points') {
       for (const p of this.points) {
         const circle = document.createElementNS(svgNs, 'circle');

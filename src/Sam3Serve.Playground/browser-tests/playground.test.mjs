@@ -473,6 +473,43 @@ describe('playground', { skip: missing ?? false }, () => {
     assert.equal(await page.getByTestId('mask-item').count(), 1);
   });
 
+  it('tiles: the grid is drawn over the picture while it runs, the running tile filled', async () => {
+    // As above, the first status answer is a PROCESSING body naming a tile, and the next is held until looked at.
+    let calls = 0;
+    let release;
+    const held = new Promise((r) => (release = r));
+    await page.route('**/v2/requests/*/status', async (route) => {
+      calls++;
+      if (calls === 1) {
+        await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'PROCESSING', request_id: 'x', stage: 'tile 3 of 4: image encoder', metrics: {} }) });
+        return;
+      }
+      await held;
+      await route.continue();
+    });
+    await page.getByTestId('text-prompt').fill('red');
+    await page.getByTestId('tiles').selectOption('2x2');
+    await page.getByTestId('run').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent === 'Processing: tile 3 of 4: image encoder…');
+    assert.equal(await page.locator('#prompts rect.tile').count(), 4);
+    assert.equal(await page.locator('#prompts rect.tile-active').count(), 1);
+    // 480 × 320 in 2 × 2 tiles sharing 20%: 267 × 178 px each; the third (row 1, col 0) starts at (0, 142).
+    const active = await page.locator('#prompts rect.tile-active').evaluate((r) => ['x', 'y', 'width', 'height'].map((a) => Number(r.getAttribute(a))));
+    assert.deepEqual(active, [0, 142, 267, 178]);
+    await screenshot(page, '10b-tiles-running');
+    release();
+    await waitDone();
+    await page.unroute('**/v2/requests/*/status');
+    assert.equal(await page.locator('#prompts rect.tile').count(), 0, 'the grid goes when the run ends');
+    assert.match(await page.getByTestId('status').textContent(), /5 image passes/);
+    assert.equal(await page.getByTestId('mask-item').count(), 1);
+    near(await boxOf(page.getByTestId('mask-item').first()), red, cell, 'red found with tiles');
+    assert.match(await page.getByTestId('snippet-csharp').textContent(), /\.WithTiles\(Sam3Tiles\.Grid\(2, 2\)\)/);
+    assert.match(await page.getByTestId('snippet-curl').textContent(), /tiles=\{"rows":2,"cols":2\}/);
+    await screenshot(page, '10c-tiles-done');
+    await page.getByTestId('tiles').selectOption('off');
+  });
+
   it('a parameter out of range shows the 400 message naming the field', async () => {
     await page.getByTestId('mode').getByText('Automatic', { exact: true }).click();
     await page.getByTestId('pred-iou-thresh').fill('0.2');

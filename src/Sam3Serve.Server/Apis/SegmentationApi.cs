@@ -144,7 +144,7 @@ internal static class SegmentationApi
     private static async Task<(SubmittedRequest, ImageReference)> ReadSubmissionAsync(HttpContext context, ServerOptions options)
     {
         var (body, upload) = await RequestBodyReader.ReadAsync(context.Request, options.MaxBodyBytes, context.RequestAborted);
-        var submitted = RequestValidator.Validate(body, upload);
+        var submitted = RequestValidator.Validate(body, upload, options.MaxTiles);
         try
         {
             ImageReference image = submitted.ImageUpload is { } bytes

@@ -42,6 +42,12 @@ internal sealed class SegmentationRequestBody
     [JsonPropertyName("max_masks"), Description("0-100, default 0 (no limit): keeps the highest-scoring masks.")]
     public int? MaxMasks { get; init; }
 
+    [JsonPropertyName("tiles"), Description("Sam3Serve extension: \"off\" (default), \"auto\" (tiles only when the long side exceeds 2016 px, the fewest of at most ~1512 px a side: 6000x4000 -> 3 rows x 4 cols) or {\"rows\": R, \"cols\": C} with 1 <= R, C <= 8 and R x C within the server's --max-tiles (default 16). Concept mode runs the whole image and each tile, merges objects cut by tile edges and drops duplicates; each mask says its tile ([row, col], null for the whole-image pass); metrics.image_passes counts the passes. Automatic mode maps it to SAM's crop layers (2x2 -> 1 layer, up to 4x4 -> 2, up to 8x8 -> 3). Interactive mode: only \"off\".")]
+    public object? Tiles { get; init; }
+
+    [JsonPropertyName("tile_overlap"), Description("Sam3Serve extension: 0-0.5, default 0.2: fraction of a tile shared with its neighbour (concept mode).")]
+    public double? TileOverlap { get; init; }
+
     [JsonPropertyName("return_preview"), Description("Default true: the combined preview mask image.")]
     public bool? ReturnPreview { get; init; }
 

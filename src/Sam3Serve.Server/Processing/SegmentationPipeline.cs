@@ -28,6 +28,8 @@ internal static class MetricNames
     public const string Queue = "queue_time";
     /// <summary>Server time from acceptance to the result.</summary>
     public const string Total = "total_time";
+    /// <summary>Passes of the image through the model: 1, plus one per tile (a count, not seconds).</summary>
+    public const string ImagePasses = "image_passes";
 }
 
 /// <summary>A request the pipeline cannot run, for a reason the client can act on (bad image, prompt outside it, mode missing).</summary>
@@ -93,6 +95,7 @@ internal sealed class SegmentationPipeline(ISegmentationEngine engine, ImageFetc
         stages["encode_time"] = Lap(clock);
         metrics.ObserveStages(stages);
         stages[MetricNames.Inference] = result.InferenceSeconds;
+        stages[MetricNames.ImagePasses] = result.ImagePasses;
         return new PipelineResult(rendered, stages);
     }
 

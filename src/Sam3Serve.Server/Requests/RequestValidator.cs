@@ -17,8 +17,14 @@ internal static class RequestValidator
     private const int MaxImageIdLength = 256;
     private const int MaxWebhookLength = 2048;
 
-    /// <summary>Validates <paramref name="body"/>; <paramref name="upload"/> is the multipart image, if any.</summary>
-    public static SubmittedRequest Validate(JsonObject body, byte[]? upload)
+    /// <summary>The most rows or columns an explicit tile grid may have.</summary>
+    public const int MaxTileSide = 8;
+
+    /// <summary>
+    /// Validates <paramref name="body"/>; <paramref name="upload"/> is the multipart image, if any;
+    /// <paramref name="maxTiles"/> caps rows × cols of <c>tiles</c> (the server's <c>--max-tiles</c>).
+    /// </summary>
+    public static SubmittedRequest Validate(JsonObject body, byte[]? upload, int maxTiles = 16)
     {
         var errors = new Dictionary<string, List<string>>();
         void Fail(string field, string rule) => (errors.TryGetValue(field, out var list) ? list : errors[field] = []).Add(rule);
@@ -70,6 +76,8 @@ internal static class RequestValidator
         }
 
         var webhook = ReadWebhook(body, Fail);
+        var tiles = ReadTiles(body, maxTiles, Fail);
+        var tileOverlap = ReadNumber(body, "tile_overlap", 0.2, 0, 0.5, integer: false, Fail);
 
         // One label per box, no broadcast (unlike point labels): a label list that does not line up with the
         // boxes is a mistake, and reading it any other way could turn an exemplar negative silently.
@@ -141,6 +149,12 @@ internal static class RequestValidator
             }
         }
 
+        // Tiles give the model a closer look for finding every instance; an interactive prompt names its object already.
+        if (tiles is not null && mode == SegmentationMode.Interactive)
+        {
+            Fail("tiles", "only concept and automatic mode use tiles; an interactive request (points_input, or box_mode \"object\") takes \"off\"");
+        }
+
         if (errors.Count > 0)
         {
             var summary = string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
@@ -159,6 +173,8 @@ internal static class RequestValidator
             PredIouThresh = (float)predIou,
             MaxMasks = (int)maxMasks,
             ImageId = imageId,
+            Tiles = tiles,
+            TileOverlap = (float)tileOverlap,
             Output = new OutputOptions
             {
                 ReturnPreview = returnPreview,
@@ -168,6 +184,59 @@ internal static class RequestValidator
             },
         };
         return new SubmittedRequest(request, upload is null ? image : null, upload) { Webhook = webhook };
+    }
+
+    /// <summary>
+    /// <c>tiles</c>: <c>"off"</c> (null), <c>"auto"</c>, or <c>{"rows": R, "cols": C}</c> (a real object, or one written
+    /// as a string as form fields must), 1 ≤ R, C ≤ 8 and R × C ≤ <paramref name="maxTiles"/>.
+    /// </summary>
+    private static TileGrid? ReadTiles(JsonObject body, int maxTiles, Action<string, string> fail)
+    {
+        const string name = "tiles";
+        var rule = $"must be \"off\", \"auto\" or {{\"rows\": R, \"cols\": C}} with R and C from 1 to {MaxTileSide}";
+        if (Present(body, name) is not { } node) return null;
+        if (node.GetValueKind() == JsonValueKind.String)
+        {
+            var text = node.GetValue<string>().Trim();
+            if (text.Length == 0 || text.Equals("off", StringComparison.OrdinalIgnoreCase)) return null;
+            if (text.Equals("auto", StringComparison.OrdinalIgnoreCase)) return new TileGrid { Auto = true, MaxTiles = maxTiles };
+            if (!text.StartsWith('{'))
+            {
+                fail(name, $"{rule}, not {Describe(node)}");
+                return null;
+            }
+            node = ParseEmbedded(name, text, fail);
+            if (node is null) return null;
+        }
+        if (node is not JsonObject grid)
+        {
+            fail(name, $"{rule}, not {Describe(node)}");
+            return null;
+        }
+        if (grid.Select(p => p.Key).FirstOrDefault(k => k is not ("rows" or "cols")) is { } unknown)
+        {
+            fail(name, $"{rule}; '{Truncate(unknown)}' is not one of them");
+            return null;
+        }
+        int? Side(string key)
+        {
+            if (!grid.TryGetPropertyValue(key, out var value) || !TryFiniteNumber(value, out var number)
+                || number != Math.Floor(number) || number < 1 || number > MaxTileSide)
+            {
+                fail(name, $"{rule}; {key} is {(value is null ? "missing" : Describe(value))}");
+                return null;
+            }
+            return (int)number;
+        }
+        var rows = Side("rows");
+        var cols = rows is null ? null : Side("cols");
+        if (rows is null || cols is null) return null;
+        if (rows.Value * cols.Value > maxTiles)
+        {
+            fail(name, $"{rows} × {cols} = {rows.Value * cols.Value} tiles is more than this server's limit of {maxTiles} (--max-tiles)");
+            return null;
+        }
+        return new TileGrid { Rows = rows.Value, Cols = cols.Value, MaxTiles = maxTiles };
     }
 
     /// <summary>An absolute http(s) URL; its host is checked against the address guard by the caller.</summary>

@@ -41,6 +41,28 @@ public sealed class RedisWebhookAndCancelTests
     }
 
     [Fact]
+    public async Task PostV2_Tiles_CrossTheRedisStoreToTheWorkerAndTheirResultsComeBack()
+    {
+        using var redis = await OwnRedisServer.StartOrSkipAsync();
+        await using var api = await StartAsync(redis, "api");
+        await using var worker = await StartAsync(redis, "worker");
+        using var client = api.Client();
+
+        var submit = await HttpAssert.JsonAsync(await client.PostJsonAsync("/v2/sam3-image",
+            new { image = TestImages.Base64Png(), text_prompt = "red", tiles = new { rows = 3, cols = 4 }, tile_overlap = 0.35 }));
+        var status = await AsyncLifecycleTests.PollUntilFinishedAsync(client, submit["request_id"]!.GetValue<string>());
+        Assert.Equal("COMPLETED", status["status"]!.GetValue<string>());
+
+        var seen = Assert.Single(worker.Engine.Requests);
+        Assert.Equal((3, 4), (seen.Tiles!.Rows, seen.Tiles.Cols));
+        Assert.Equal(0.35f, seen.TileOverlap);
+        var result = await HttpAssert.JsonAsync(await client.GetAsync($"/v2/requests/{submit["request_id"]!.GetValue<string>()}"));
+        Assert.Equal(13, result["metrics"]!["image_passes"]!.GetValue<double>());
+        var tile = result["output"]!["masks"]![0]!["tile"]!.AsArray();
+        Assert.Equal([2, 3], tile.Select(v => v!.GetValue<int>()));
+    }
+
+    [Fact]
     public async Task WorkerProcessWebhook_IsSignedWithTheSecretEveryProcessShares()
     {
         using var redis = await OwnRedisServer.StartOrSkipAsync();

@@ -49,6 +49,19 @@ public sealed class ValidationTests : IAsyncLifetime
     [InlineData("webhook", "42", "webhook")]
     [InlineData("webhook", "\"ftp://example.com/hook\"", "webhook")]
     [InlineData("webhook", "\"not a url\"", "webhook")]
+    [InlineData("tiles", "\"sideways\"", "tiles")]
+    [InlineData("tiles", "42", "tiles")]
+    [InlineData("tiles", "[3, 4]", "tiles")]
+    [InlineData("tiles", "{\"rows\": 9, \"cols\": 1}", "tiles")]
+    [InlineData("tiles", "{\"rows\": 0, \"cols\": 2}", "tiles")]
+    [InlineData("tiles", "{\"rows\": 2}", "tiles")]
+    [InlineData("tiles", "{\"rows\": 2, \"cols\": 1.5}", "tiles")]
+    [InlineData("tiles", "{\"rows\": 2, \"cols\": 2, \"depth\": 1}", "tiles")]
+    [InlineData("tiles", "{\"rows\": 5, \"cols\": 4}", "tiles")] // 20 tiles, over the default --max-tiles of 16
+    [InlineData("tiles", "\"{\\\"rows\\\": 8, \\\"cols\\\": 8}\"", "tiles")] // written as a string, as a form field is
+    [InlineData("tile_overlap", "0.6", "tile_overlap")]
+    [InlineData("tile_overlap", "-0.1", "tile_overlap")]
+    [InlineData("tile_overlap", "\"wide\"", "tile_overlap")]
     public async Task PostV1_FieldOutOfRuleOrType_Answers400NamingTheField(string field, string json, string named)
     {
         var body = new JsonObject { ["image"] = TestImages.Base64Png(), ["text_prompt"] = "red" };
@@ -336,5 +349,74 @@ public sealed class ValidationTests : IAsyncLifetime
         Assert.Equal("COMPLETED", status["status"]!.GetValue<string>());
         var seen = Assert.Single(_service.Engine.Requests);
         Assert.Equal([false, true], seen.Boxes.Select(b => b.Positive));
+    }
+
+    public static TheoryData<string, int, int> GoodTiles => new()
+    {
+        { "\"off\"", 0, 0 },
+        { "\"auto\"", -1, -1 },
+        { "\"AUTO\"", -1, -1 },
+        { "{\"rows\": 4, \"cols\": 4}", 4, 4 },
+        { "{\"rows\": 1, \"cols\": 8}", 1, 8 },
+        { "\"{\\\"rows\\\": 2, \\\"cols\\\": 3}\"", 2, 3 },
+    };
+
+    [Theory]
+    [MemberData(nameof(GoodTiles))]
+    public async Task PostV2_Tiles_SurviveTheStoreAndReachTheWorker(string tiles, int rows, int cols)
+    {
+        using var client = _service.Client();
+        var body = new JsonObject { ["image"] = TestImages.Base64Png(), ["text_prompt"] = "red", ["tiles"] = JsonNode.Parse(tiles), ["tile_overlap"] = 0.35 };
+        var submit = await HttpAssert.JsonAsync(await client.PostRawAsync("/v2/sam3-image", body.ToJsonString()));
+        var status = await AsyncLifecycleTests.PollUntilFinishedAsync(client, submit["request_id"]!.GetValue<string>());
+        Assert.Equal("COMPLETED", status["status"]!.GetValue<string>());
+        var seen = Assert.Single(_service.Engine.Requests);
+        if (rows == 0)
+        {
+            Assert.Null(seen.Tiles);
+            return;
+        }
+        Assert.NotNull(seen.Tiles);
+        Assert.Equal(rows < 0, seen.Tiles.Auto);
+        Assert.Equal(Math.Max(rows, 0), seen.Tiles.Rows);
+        Assert.Equal(Math.Max(cols, 0), seen.Tiles.Cols);
+        Assert.Equal(16, seen.Tiles.MaxTiles);
+        Assert.Equal(0.35f, seen.TileOverlap);
+    }
+
+    [Theory]
+    [InlineData("""{"points_input": "[[5, 5]]", "tiles": "auto"}""")]
+    [InlineData("""{"boxes_input": "[[1, 2, 30, 40]]", "box_mode": "object", "tiles": {"rows": 2, "cols": 2}}""")]
+    [InlineData("""{"text_prompt": "red", "tiles": {"rows": 4, "cols": 5}}""")]
+    public async Task PostV2_BadTiles_Is400AtSubmitAndNeverQueued(string fields)
+    {
+        var body = JsonNode.Parse(fields)!.AsObject();
+        body["image"] = TestImages.Base64Png();
+        using var client = _service.Client();
+        var error = await HttpAssert.ErrorAsync(await client.PostRawAsync("/v2/sam3-image", body.ToJsonString()), HttpStatusCode.BadRequest, "tiles");
+        Assert.NotNull(error["errors"]!["tiles"]);
+        Assert.Equal(0, await _service.Services.GetRequiredService<IJobStore>().CountPendingAsync(CancellationToken.None));
+        Assert.Equal(0, _service.Engine.Calls);
+    }
+
+    [Fact]
+    public async Task PostV1_TilesOverARaisedCap_AreAcceptedUpToIt()
+    {
+        await using var service = await ServiceFixture.StartAsync(o => o.MaxTiles = 64);
+        using var client = service.Client();
+        var ok = await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", tiles = new { rows = 8, cols = 8 } });
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(64, service.Engine.Requests.Last().Tiles!.MaxTiles);
+    }
+
+    [Fact]
+    public async Task PostV1_TilesWithALowCap_NameTheCap()
+    {
+        await using var service = await ServiceFixture.StartAsync(o => o.MaxTiles = 4);
+        using var client = service.Client();
+        var error = await HttpAssert.ErrorAsync(
+            await client.PostJsonAsync("/v1/sam3-image", new { image = TestImages.Base64Png(), text_prompt = "red", tiles = new { rows = 2, cols = 3 } }),
+            HttpStatusCode.BadRequest, "tiles");
+        Assert.Contains("--max-tiles", error["error"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 }

@@ -7,7 +7,8 @@ namespace Sam3Serve.Server.Tests.Infrastructure;
 /// A test-only engine with fixed, predictable answers, so HTTP tests can assert exact boxes and pixels:
 /// concept mode finds one rectangle per prompt (prompt i → columns [10+20i, 30+20i), rows [5, 25)),
 /// interactive mode a 10×10 square centred on the first point (or the first box), automatic mode a
-/// grid of three rectangles. The text "nothing" detects nothing.
+/// grid of three rectangles. The text "nothing" detects nothing. With an explicit tile grid every object says it was
+/// found by the last tile and the passes are 1 + rows × cols.
 /// </summary>
 public sealed class FakeEngine : ISegmentationEngine
 {
@@ -99,9 +100,17 @@ public sealed class FakeEngine : ISegmentationEngine
         {
             objects = objects.OrderByDescending(o => o.Score).Take(request.MaxMasks).ToList();
         }
+        // An explicit tile grid: every object "found" by the last tile, one pass per tile besides the whole image.
+        var passes = 1;
+        if (request.Tiles is { Auto: false, Rows: > 0 } grid)
+        {
+            objects = [.. objects.Select(o => o with { Tile = new TilePosition(grid.Rows - 1, grid.Cols - 1) })];
+            passes += grid.Rows * grid.Cols;
+        }
         return new SegmentationResult
         {
             Objects = objects,
+            ImagePasses = passes,
             // Measured, never more than the time that really passed (the server's total_time includes it).
             InferenceSeconds = clock.Elapsed.TotalSeconds,
             StageSeconds = new Dictionary<string, double> { ["encoder"] = 0.0005, ["decoder"] = 0.0005 },
