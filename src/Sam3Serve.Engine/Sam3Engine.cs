@@ -10,7 +10,6 @@ using Sam3Serve.Engine.Features;
 using Sam3Serve.Engine.Interactive;
 using Sam3Serve.Engine.Onnx;
 using Sam3Serve.Engine.Postprocessing;
-using Sam3Serve.Engine.Text;
 using Sam3Serve.Engine.Tiling;
 
 namespace Sam3Serve.Engine;

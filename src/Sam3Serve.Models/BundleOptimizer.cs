@@ -13,7 +13,7 @@ namespace Sam3Serve.Models;
 /// <param name="Finished">The file is done (written, or left as it is).</param>
 public sealed record OptimizationProgress(string File, int FileIndex, int FileCount, int Done, int Total, bool Finished);
 
-/// <summary>What <see cref="BundleOptimizer.Optimize"/> did.</summary>
+/// <summary>What <see cref="BundleOptimizer.OptimizeAsync"/> did.</summary>
 /// <param name="Directory">The bundle folder.</param>
 /// <param name="BaseVariant">The variant the CPU form was made from (served again by <c>--variant</c> with this name).</param>
 /// <param name="Graphs">One report per graph looked at; those with a null destination are served as they are.</param>

@@ -10,7 +10,7 @@ using Xunit;
 namespace Sam3Serve.Client.IntegrationTests;
 
 /// <summary>
-/// Contract §8 through the SDK against the real service: a webhook the SDK's <see cref="Sam3Webhook.Verify(string, IEnumerable{KeyValuePair{string, string}}, string)"/>
+/// Webhooks and cancel through the SDK against the real service: a webhook the SDK's <see cref="Sam3Webhook.Verify(string, IEnumerable{KeyValuePair{string, string}}, string)"/>
 /// accepts, and <see cref="Sam3Job.CancelAsync"/> on a queued and a running request.
 /// </summary>
 public sealed class WebhookAndCancelTests(WebhookService service) : IClassFixture<WebhookService>, IAsyncLifetime

@@ -4,7 +4,7 @@ using Sam3Serve.Client.Tests.Infrastructure;
 
 namespace Sam3Serve.Client.Tests;
 
-/// <summary>The SDK side of contract §8: cancel and the webhook field.</summary>
+/// <summary>The SDK side of cancel and the webhook field.</summary>
 public sealed class CancelTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

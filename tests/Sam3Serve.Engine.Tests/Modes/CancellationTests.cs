@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Sam3Serve.Engine.Tests.Modes;
 
-/// <summary>A cancelled request (contract §8) stops at the next stage boundary: no model runs after the token fired.</summary>
+/// <summary>A cancelled request stops at the next stage boundary: no model runs after the token fired.</summary>
 public sealed class CancellationTests(FixtureEngineHost host) : IClassFixture<FixtureEngineHost>
 {
     public static TheoryData<SegmentationRequest> Requests => new()

@@ -11,8 +11,8 @@ using Xunit;
 namespace Sam3Serve.Engine.Tests.Modes;
 
 /// <summary>
-/// The first usls export's vision encoder (same file name) has eight outputs, fpn_feat_0..3 then fpn_pos_0..3 (spec
-/// §2.1, §4): outputs are matched by name, and the levels no decoder reads are neither fetched nor cached.
+/// The first usls export's vision encoder (same file name) has eight outputs, fpn_feat_0..3 then fpn_pos_0..3:
+/// outputs are matched by name, and the levels no decoder reads are neither fetched nor cached.
 /// </summary>
 public sealed class EightOutputEncoderTests
 {

@@ -8,7 +8,7 @@ public sealed class ScoringTests
     [Theory]
     [InlineData(0f, 0f, 0.25f)]
     [InlineData(1.0986123f, 1.0986123f, 0.5625f)] // ln 3: sigmoid = 0.75
-    [InlineData(2.7154f, 30f, 0.9379f)] // spec §10 kitchen row: sigmoid(2.7154) = 0.9379 with presence ≈ 1
+    [InlineData(2.7154f, 30f, 0.9379f)] // the published kitchen row: sigmoid(2.7154) = 0.9379 with presence ≈ 1
     public void DetectionScore_LogitAndPresence_MultipliesSigmoids(float logit, float presence, float expected)
     {
         Assert.Equal(expected, ScoreMath.DetectionScore(logit, presence), 4);

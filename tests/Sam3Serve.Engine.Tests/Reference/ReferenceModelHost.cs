@@ -16,7 +16,7 @@ public sealed class ReferenceModelHost : IAsyncLifetime
     {
         if (Engine is null)
         {
-            Assert.Skip($"{Variable} not set: point it at a real SAM 3 bundle (fp32 files) to run the reference checks of spec §10");
+            Assert.Skip($"{Variable} not set: point it at a real SAM 3 bundle (fp32 files) to run the published reference checks");
         }
         return Engine;
     }

@@ -10,7 +10,7 @@ using Xunit;
 namespace Sam3Serve.Engine.Tests.Reference;
 
 /// <summary>
-/// Golden values of spec §10 (fp32 PyTorch, transformers tests). They need the real model: set SAM3_MODEL_DIR
+/// Published golden values (fp32 PyTorch, transformers tests). They need the real model: set SAM3_MODEL_DIR
 /// (and optionally SAM3_VARIANT, SAM3_EXECUTION_PROVIDER). Tolerances allow for ONNX export and resize differences.
 /// </summary>
 public sealed class ReferenceModelTests(ReferenceModelHost host) : IClassFixture<ReferenceModelHost>
@@ -88,6 +88,6 @@ public sealed class ReferenceModelTests(ReferenceModelHost host) : IClassFixture
     public void Concept_TextEarOnImageA_NeedsAnImageNotInTestdata()
     {
         host.Require();
-        Assert.Skip("spec §10 'ear' golden needs COCO val2017 000000077595.jpg (image A), which is not in shared/testdata");
+        Assert.Skip("the published 'ear' golden needs COCO val2017 000000077595.jpg (image A), which is not in shared/testdata");
     }
 }

@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Sam3Serve.Jobs.Tests.Contract;
 
-// Contract §8 in the store: cancel ends a job once, beats a worker still holding it, and carries its webhook.
+// In the store: cancel ends a job once, beats a worker still holding it, and carries its webhook.
 public abstract partial class JobStoreContractTests
 {
     protected static JobOutcome Cancelled(string? webhookId = null) =>

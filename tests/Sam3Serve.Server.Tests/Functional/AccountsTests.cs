@@ -4,7 +4,7 @@ using Xunit;
 
 namespace Sam3Serve.Server.Tests.Functional;
 
-/// <summary>Contract §2: keys (401/403), credits (406, x-remaining-credits, charged only on success), rate limits (429).</summary>
+/// <summary>keys (401/403), credits (406, x-remaining-credits, charged only on success), rate limits (429).</summary>
 public sealed class AccountsTests : IAsyncLifetime
 {
     private ServiceFixture _service = null!;

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Sam3Serve.Server.Tests.Functional;
 
-/// <summary>Contract §5.2: submit, poll, result, media, legacy poll URL, retention.</summary>
+/// <summary>submit, poll, result, media, legacy poll URL, retention.</summary>
 public sealed class AsyncLifecycleTests
 {
     [Fact]

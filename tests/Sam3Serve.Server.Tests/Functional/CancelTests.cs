@@ -6,7 +6,7 @@ using Xunit;
 
 namespace Sam3Serve.Server.Tests.Functional;
 
-/// <summary>Contract §8, cancel: QUEUED ends at once, PROCESSING at the engine's next stage boundary; never charged; webhook; 404/409.</summary>
+/// <summary>Cancel: QUEUED ends at once, PROCESSING at the engine's next stage boundary; never charged; webhook; 404/409.</summary>
 public sealed class CancelTests
 {
     private static async Task<string> SubmitAsync(HttpClient client, object body) =>

@@ -10,7 +10,7 @@ using Xunit;
 
 namespace Sam3Serve.Server.Tests.Functional;
 
-/// <summary>Contract §6 and the bad-input list: every bad image gets its documented code and a JSON error.</summary>
+/// <summary>The image input rules and the bad-input list: every bad image gets its documented code and a JSON error.</summary>
 public sealed class ImageInputTests : IAsyncLifetime
 {
     private ServiceFixture _service = null!;

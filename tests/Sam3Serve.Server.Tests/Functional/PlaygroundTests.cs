@@ -8,7 +8,7 @@ using Xunit;
 namespace Sam3Serve.Server.Tests.Functional;
 
 /// <summary>
-/// GET / and its files as HTTP resources (contract §9). What the page does in a browser is tested by the
+/// GET / and its files as HTTP resources. What the page does in a browser is tested by the
 /// Chromium tests of src/Sam3Serve.Playground (browser-tests/), which ./test.sh runs after these.
 /// </summary>
 public sealed partial class PlaygroundTests

@@ -8,7 +8,7 @@ using Xunit;
 namespace Sam3Serve.Server.Tests.Functional;
 
 /// <summary>
-/// Contract §8 across processes on the Redis store: an API host and a worker host (in-process here, each with
+/// Webhooks and cancel across processes on the Redis store: an API host and a worker host (in-process here, each with
 /// its own data dir) share one Redis; the worker's webhook is signed with the secret both share, and a cancel
 /// made through the API stops the engine in the worker at once (its store notice, not a lease renewal).
 /// </summary>

@@ -7,7 +7,7 @@ using Xunit;
 namespace Sam3Serve.Server.Tests.Functional;
 
 /// <summary>
-/// Contract §5.2 (clarified): an image URL whose host is itself a refused address, in any notation, or a name for
+/// An image URL whose host is itself a refused address, in any notation, or a name for
 /// this machine or a cloud metadata service, is refused at submit on /v2 with the 400 /v1 gives; names that need
 /// DNS are checked when fetched.
 /// </summary>

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Sam3Serve.Server.Tests.Functional;
 
-/// <summary>Contract §3 (fields, types, ranges, string-encoded arrays) and §4 (mode selection), over HTTP.</summary>
+/// <summary>The request's fields, types, ranges, string-encoded arrays and mode selection, over HTTP.</summary>
 public sealed class ValidationTests : IAsyncLifetime
 {
     private ServiceFixture _service = null!;
@@ -223,7 +223,7 @@ public sealed class ValidationTests : IAsyncLifetime
         Assert.Equal([0.97, 0.93], body["masks"]!.AsArray().Select(m => Math.Round(m!["score"]!.GetValue<double>(), 2)));
     }
 
-    // box_labels_input (contract §3): one label per box, 0/1, written like point_labels_input; a 0 only in concept mode.
+    // box_labels_input: one label per box, 0/1, written like point_labels_input; a 0 only in concept mode.
     public static TheoryData<string, string> BadBoxLabels => new()
     {
         { """{"boxes_input": "[[1, 2, 30, 40], [5, 5, 20, 20]]", "box_labels_input": "[1]"}""", "has 1 label(s) for 2 box(es)" },

@@ -9,7 +9,7 @@ using Xunit;
 
 namespace Sam3Serve.Server.Tests.Functional;
 
-/// <summary>Contract §8, webhooks: the final body, Standard Webhooks signatures, retries, durability, and the address guard.</summary>
+/// <summary>Webhooks: the final body, Standard Webhooks signatures, retries, durability, and the address guard.</summary>
 public sealed class WebhookTests
 {
     private static readonly string Secret = "whsec_" + Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
