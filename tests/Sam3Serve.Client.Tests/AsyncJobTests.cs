@@ -148,7 +148,7 @@ public sealed class AsyncJobTests
         // Polls at 0, 30, 60 and 90 s each end in a 30 s wait; the poll at 120 s finds the time up.
         for (var wait = 1; wait <= 4; wait++)
         {
-            await clock.WaitForTimersAsync(wait, Ct);
+            await clock.WaitForTimersAsync(wait);
             Assert.Equal(wait, StatusPolls(fake));
             clock.Advance(TimeSpan.FromSeconds(30));
         }
@@ -172,7 +172,7 @@ public sealed class AsyncJobTests
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
 
         var waiting = job.WaitAsync(TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(30), cancellationToken: cancel.Token);
-        await clock.WaitForTimersAsync(1, Ct);
+        await clock.WaitForTimersAsync(1);
         cancel.Cancel();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);

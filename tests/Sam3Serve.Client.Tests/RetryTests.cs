@@ -27,7 +27,7 @@ public sealed class RetryTests
         });
 
         var submit = client.SubmitAsync(Request(), Ct);
-        await clock.WaitForTimersAsync(1, Ct);
+        await clock.WaitForTimersAsync(1);
         // A virtual clock fires a timer inside Advance when it falls due: 39 s on, the retry is still waiting.
         clock.Advance(TimeSpan.FromSeconds(39));
         Assert.Single(fake.RequestsTo(V2));
@@ -54,7 +54,7 @@ public sealed class RetryTests
         });
 
         var call = client.RunSyncAsync(Request(), Ct);
-        await clock.WaitForTimersAsync(1, Ct);
+        await clock.WaitForTimersAsync(1);
         clock.Advance(TimeSpan.FromSeconds(28));
         Assert.Single(fake.RequestsTo(V1));
         clock.Advance(TimeSpan.FromSeconds(2));
@@ -195,7 +195,7 @@ public sealed class RetryTests
 
         var call = client.RunSyncAsync(Request(), cancel.Token);
         // The client's first wait is its Retry-After wait: cancel exactly then.
-        await clock.WaitForTimersAsync(1, Ct);
+        await clock.WaitForTimersAsync(1);
         Assert.Single(fake.RequestsTo(V1));
         cancel.Cancel();
 

@@ -59,6 +59,28 @@ async function commandExists(name) {
   return run('bash', ['-c', `command -v ${name}`]).then(() => true, () => false);
 }
 
+/**
+ * The server's status body carries "stage" while it runs; the fixture is too quick to catch one, so the first status
+ * answer is replaced by a PROCESSING body with `stage` and the next is held until the returned function is called
+ * (the caller unroutes the status URL when the run is over).
+ */
+async function holdAtStage(page, stage) {
+  const pattern = '**/v2/requests/*/status';
+  let calls = 0;
+  let letGo;
+  const held = new Promise((r) => (letGo = r));
+  await page.route(pattern, async (route) => {
+    calls++;
+    if (calls === 1) {
+      await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'PROCESSING', request_id: 'x', stage, metrics: {} }) });
+      return;
+    }
+    await held;
+    await route.continue();
+  });
+  return letGo;
+}
+
 function near(actual, expected, tolerance, what) {
   actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= tolerance, `${what}: ${JSON.stringify(actual)} is not within ${tolerance} px of ${JSON.stringify(expected)}`));
 }
@@ -448,20 +470,7 @@ describe('playground', { skip: missing ?? false }, () => {
   });
 
   it('shows the engine stage while the request is processing', async () => {
-    // The server's status body carries "stage" while it runs; the fixture is too quick to catch one, so the
-    // first status answer is replaced by a PROCESSING body with a stage and the next is held until looked at.
-    let calls = 0;
-    let release;
-    const held = new Promise((r) => (release = r));
-    await page.route('**/v2/requests/*/status', async (route) => {
-      calls++;
-      if (calls === 1) {
-        await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'PROCESSING', request_id: 'x', stage: 'image encoder', metrics: {} }) });
-        return;
-      }
-      await held;
-      await route.continue();
-    });
+    const release = await holdAtStage(page, 'image encoder');
     await page.getByTestId('mode').getByText('Text', { exact: true }).click();
     await page.getByTestId('text-prompt').fill('green');
     await page.getByTestId('run').click();
@@ -474,19 +483,7 @@ describe('playground', { skip: missing ?? false }, () => {
   });
 
   it('tiles: the grid is drawn over the picture while it runs, the running tile filled', async () => {
-    // As above, the first status answer is a PROCESSING body naming a tile, and the next is held until looked at.
-    let calls = 0;
-    let release;
-    const held = new Promise((r) => (release = r));
-    await page.route('**/v2/requests/*/status', async (route) => {
-      calls++;
-      if (calls === 1) {
-        await route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify({ status: 'PROCESSING', request_id: 'x', stage: 'tile 3 of 4: image encoder', metrics: {} }) });
-        return;
-      }
-      await held;
-      await route.continue();
-    });
+    const release = await holdAtStage(page, 'tile 3 of 4: image encoder');
     await page.getByTestId('text-prompt').fill('red');
     await page.getByTestId('tiles').selectOption('2x2');
     await page.getByTestId('run').click();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Sam3Serve.Tests.Common;
 
 namespace Sam3Serve.Client.Tests.Infrastructure;
 
@@ -22,16 +23,6 @@ public sealed class WaitingClock() : FakeTimeProvider(DateTimeOffset.UtcNow)
     }
 
     /// <summary>Waits (in real time, bounded) until the code has started its <paramref name="count"/>-th wait.</summary>
-    public async Task WaitForTimersAsync(int count, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (Timers < count)
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"the code started {Timers} waits, not {count}");
-            }
-            await Task.Delay(5, cancellationToken);
-        }
-    }
+    public Task WaitForTimersAsync(int count) =>
+        Poll.UntilAsync(() => Timers >= count, TimeSpan.FromSeconds(10), $"the code did not start wait {count}");
 }

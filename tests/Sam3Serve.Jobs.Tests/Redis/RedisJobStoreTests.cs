@@ -1,6 +1,7 @@
 using Sam3Serve.Jobs.Queue;
 using Sam3Serve.Jobs.Redis;
 using Sam3Serve.Jobs.Tests.Contract;
+using Sam3Serve.Tests.Common;
 using StackExchange.Redis;
 using Xunit;
 
@@ -50,16 +51,10 @@ public sealed class RedisJobStoreTests : JobStoreContractTests
     /// </summary>
     private static async Task<LeasedJob> LeaseOnceDueAsync(IJobStore store, string worker)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            if (await store.LeaseNextAsync(worker, Lease, CancellationToken.None) is { } leased)
-            {
-                return leased;
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"{worker} found no due job within 10 s");
-            await Task.Delay(50);
-        }
+        LeasedJob? leased = null;
+        await Poll.UntilAsync(async () => (leased = await store.LeaseNextAsync(worker, Lease, CancellationToken.None)) is not null,
+            TimeSpan.FromSeconds(10), $"{worker} found no due job");
+        return leased!;
     }
     private RedisKey StreamKey => Options.KeyPrefix + "jobs:stream";
 

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Sam3Serve.Server.Tests.Infrastructure;
+using Sam3Serve.Tests.Common;
 using SkiaSharp;
 using Xunit;
 
@@ -118,13 +119,11 @@ public sealed class AsyncLifecycleTests
         await HttpAssert.ErrorAsync(await client.GetAsync(mediaUrl), HttpStatusCode.NotFound);
         // The sweep runs on the thread pool once the clock has passed its period: a bounded wait for its effect, moving
         // the clock on in case the sweeper set its next wait after the last move.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (Directory.Exists(mediaDir) && DateTime.UtcNow < deadline)
+        await Poll.UntilAsync(() =>
         {
-            await Task.Delay(20);
             clock.Advance(TimeSpan.FromMinutes(1));
-        }
-        Assert.False(Directory.Exists(mediaDir), "media files must be deleted after the retention time");
+            return !Directory.Exists(mediaDir);
+        }, TimeSpan.FromSeconds(10), "media files were not deleted after the retention time");
     }
 
     [Fact]

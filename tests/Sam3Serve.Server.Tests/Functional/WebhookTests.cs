@@ -131,15 +131,9 @@ public sealed class WebhookTests
         Assert.Equal(3, receiver.Deliveries.Count);
     }
 
-    private static async Task WaitForMetricAsync(HttpClient client, string line)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!(await client.GetStringAsync("/metrics")).Contains(line, StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"/metrics never showed {line}");
-            await Task.Delay(20);
-        }
-    }
+    private static Task WaitForMetricAsync(HttpClient client, string line) =>
+        Poll.UntilAsync(async () => (await client.GetStringAsync("/metrics")).Contains(line, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(20), $"/metrics did not show {line}");
 
     [Fact]
     public async Task PendingDelivery_SurvivesARestart_AndIsMadeByTheNextProcess()
